@@ -1,0 +1,3 @@
+from poseau.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""Names and numbers that the whole package shares, each defined once."""
+
+from __future__ import annotations
+
+# FERA 2017 intensity sub-challenge AUs, in the order used everywhere.
+AUS: tuple[str, ...] = ("AU01", "AU04", "AU06", "AU10", "AU12", "AU14", "AU17")
+# AUs in the header of FERA 2017 occurrence files (occurrence sub-challenge).
+OCCURRENCE_AUS: tuple[int, ...] = (1, 4, 6, 7, 10, 12, 14, 15, 17, 23)
+
+INTENSITY_MAX = 5
+MISSING = 9  # label code for "not coded"; excluded from training and scoring
+
+# Views 1..9 of FERA 2017: (pitch, yaw) in degrees. Positive pitch = head up;
+# negative yaw = nose toward the image's left edge. Best public reading of the
+# challenge's set-up, not an official table: this is the only place it lives.
+VIEW_ANGLES: dict[int, tuple[float, float]] = {
+    1: (20.0, -40.0), 2: (20.0, -20.0), 3: (20.0, 0.0),
+    4: (0.0, -40.0), 5: (0.0, -20.0), 6: (0.0, 0.0),
+    7: (-20.0, -40.0), 8: (-20.0, -20.0), 9: (-20.0, 0.0),
+}
+VIEWS: tuple[int, ...] = tuple(VIEW_ANGLES)
+FRONTAL_VIEW = 6
+
+# The paper's pose groups: pitch up, level, down.
+POSE_GROUPS: tuple[str, ...] = ("up", "level", "down")
+VIEW_POSE_GROUP: dict[int, int] = {v: (v - 1) // 3 for v in VIEWS}
+
+# FERA 2017 on-disk names per partition: folder of videos, file prefix, label folders.
+FERA_PARTITIONS: dict[str, dict[str, str]] = {
+    "train": {"videos": "FERA17_Train_MV", "prefix": "FERA17_TR", "int": "Train_Int", "occ": "Train_Occ"},
+    "valid": {"videos": "FERA17_Valid_MV", "prefix": "FERA17_VA", "int": "Valid_Int", "occ": "Valid_Occ"},
+    "test": {"videos": "FERA17_Test_MV", "prefix": "FERA17_TE", "int": "Test_Int", "occ": "Test_Occ"},
+}
+FERA_TASKS: tuple[str, ...] = tuple(f"T{i}" for i in range(1, 9))
+FERA_FPS = 25

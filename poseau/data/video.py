@@ -1,0 +1,64 @@
+"""Video files in and out through PyAV (FFmpeg)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from poseau.errors import PoseauError
+
+
+class VideoWriter:
+    """H.264 mp4 writer of RGB uint8 frames; single-threaded so the bytes depend only on the frames."""
+
+    def __init__(self, path: str | os.PathLike, size: int, fps: int = 25, crf: int = 18):
+        self.path = Path(path)
+        self._container = av.open(str(self.path), mode="w", format="mp4")
+        self._stream = self._container.add_stream("libx264", rate=Fraction(fps))
+        self._stream.width = self._stream.height = size
+        self._stream.pix_fmt = "yuv420p"
+        self._stream.codec_context.thread_count = 1
+        self._stream.options = {"crf": str(crf), "preset": "veryfast"}
+        self.frames = 0
+
+    def write(self, rgb: np.ndarray) -> None:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        self._container.mux(self._stream.encode(frame))
+        self.frames += 1
+
+    def close(self) -> None:
+        self._container.mux(self._stream.encode())
+        self._container.close()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def iter_frames(path: str | os.PathLike, fmt: str = "rgb24") -> Iterator[np.ndarray]:
+    """Decoded frames of a video in order, as (H, W, 3) uint8 (or (H, W) for fmt='gray')."""
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise PoseauError(f"{path}: cannot be opened as a video ({exc})") from None
+    with container:
+        try:
+            for frame in container.decode(video=0):
+                yield frame.to_ndarray(format=fmt)
+        except av.error.FFmpegError as exc:
+            raise PoseauError(f"{path}: decoding failed ({exc})") from None
+
+
+def read_frames(path: str | os.PathLike, fmt: str = "rgb24") -> np.ndarray:
+    """All decoded frames of a video as one (N, H, W, 3) uint8 array."""
+    frames = list(iter_frames(path, fmt))
+    if not frames:
+        raise PoseauError(f"{path}: the video has no decodable frames")
+    return np.stack(frames)

@@ -1,0 +1,120 @@
+"""What a synthetic person looks like: identity shape, skin, brows, lips, eyes, hair, light.
+
+Colours are per vertex (the mesh has no texture), painted from the 68 landmarks of the
+neutral mesh so that they move with the expression: brows along landmarks 17-26, lips
+inside the outer lip contour 48-59.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.path import Path as PolyPath
+
+from poseau.synth.facemodel import FaceModel
+
+
+@dataclass(frozen=True, eq=False)
+class Identity:
+    coeffs: np.ndarray   # (I,) identity mode coefficients, N(0, 1)
+    vertices: np.ndarray  # (V, 3) float32 neutral shape of this person
+    albedo: np.ndarray    # (V, 3) float32 RGB reflectance in [0, 1]
+
+
+@dataclass(frozen=True)
+class Lighting:
+    direction: np.ndarray  # (3,) unit vector toward the light, camera space
+    ambient: float
+    diffuse: float
+    specular: float
+    background: np.ndarray  # (3,) RGB in [0, 1]
+
+
+def _distance_to_polyline(points: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Distance (N,) from each point (N, 3) to a polyline (K, 3)."""
+    best = np.full(len(points), np.inf)
+    for a, b in zip(line[:-1], line[1:]):
+        ab = b - a
+        t = np.clip(((points - a) @ ab) / max(float(ab @ ab), 1e-9), 0, 1)
+        best = np.minimum(best, np.linalg.norm(points - (a + t[:, None] * ab), axis=1))
+    return best
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0, 1)
+    return x * x * (3 - 2 * x)
+
+
+def paint_albedo(model: FaceModel, verts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per-vertex colours of one person."""
+    n = model.n_vertices
+    lightness = rng.uniform(0.35, 0.95)
+    skin = lightness * np.array([1.0, rng.uniform(0.72, 0.82), rng.uniform(0.58, 0.7)])
+    # low-frequency blotches so that the skin is not a flat colour
+    freqs = rng.normal(0, 0.35, (4, 3))
+    phases = rng.uniform(0, 2 * np.pi, 4)
+    blotch = 1.0 + 0.04 * np.sin(verts @ freqs.T + phases).sum(1)
+    albedo = np.clip(skin[None, :] * blotch[:, None], 0, 1)
+
+    face = model.part_mask("face") | model.part_mask("head_neck")
+    lm = verts[model.landmarks68]
+    hair = np.array([0.08, 0.06, 0.05]) + rng.uniform(0, 0.35) * np.array([1.0, 0.8, 0.5])
+
+    # brows: a band below the landmark line (the landmarks trace the brows' upper edge)
+    brow_strength = rng.uniform(0.55, 0.9)
+    for idx in (range(17, 22), range(22, 27)):
+        line = lm[list(idx)] - np.array([0.0, 0.35, 0.0])
+        d = _distance_to_polyline(verts, line)
+        w = brow_strength * (1 - _smoothstep((d - 0.3) / 0.35)) * face
+        albedo = albedo * (1 - w[:, None]) + hair[None, :] * w[:, None]
+
+    # lips: inside the outer lip contour, on the front of the face
+    lip_color = skin * np.array([0.82, 0.5, 0.52]) * rng.uniform(0.8, 1.0)
+    contour = PolyPath(lm[48:60, :2])
+    front = verts[:, 2] > lm[48:60, 2].min() - 1.0
+    inside = contour.contains_points(verts[:, :2]) & front & face
+    d_edge = _distance_to_polyline(verts, np.vstack([lm[48:60], lm[48:49]]))
+    w = inside * _smoothstep(d_edge / 0.15)
+    albedo = albedo * (1 - w[:, None]) + lip_color[None, :] * w[:, None]
+
+    # hair cap above a hairline some centimetres over the brows
+    hairline = lm[17:27, 1].max() + rng.uniform(3.0, 5.0)
+    w = _smoothstep((verts[:, 1] - hairline) / 1.0) * face
+    albedo = albedo * (1 - w[:, None]) + hair[None, :] * w[:, None]
+
+    iris = rng.choice([np.array([0.25, 0.15, 0.08]), np.array([0.25, 0.35, 0.5]), np.array([0.3, 0.3, 0.18])])
+    fixed = {"mouth_socket": (0.25, 0.08, 0.08), "gums_tongue": (0.6, 0.28, 0.28), "teeth": (0.86, 0.84, 0.76),
+             "sclera_left": (0.86, 0.84, 0.82), "sclera_right": (0.86, 0.84, 0.82),
+             "eye_socket_left": (0.45, 0.25, 0.25), "eye_socket_right": (0.45, 0.25, 0.25)}
+    for part, color in fixed.items():
+        albedo[model.part_mask(part)] = color
+    for side in ("left", "right"):
+        # the eyeball's front cap is the iris, its centre the pupil; the eyes look straight ahead
+        mask = model.part_mask(f"sclera_{side}") | model.part_mask(f"iris_{side}")
+        ball = verts[mask] - verts[mask].mean(0)
+        cos = ball[:, 2] / np.maximum(np.linalg.norm(ball, axis=1), 1e-6)
+        in_iris = _smoothstep((cos - 0.88) / 0.02)[:, None]
+        in_pupil = _smoothstep((cos - 0.97) / 0.01)[:, None]
+        color = iris * (1 - in_pupil) + 0.03 * in_pupil
+        albedo[mask] = albedo[mask] * (1 - in_iris) + color * in_iris
+    assert albedo.shape == (n, 3)
+    return albedo.astype(np.float32)
+
+
+def sample_identity(model: FaceModel, rng: np.random.Generator, n_modes: int | None = None) -> Identity:
+    """A new person: identity coefficients drawn N(0, 1) over the first ``n_modes`` modes."""
+    k = model.identity_deltas.shape[0] if n_modes is None else min(n_modes, model.identity_deltas.shape[0])
+    coeffs = rng.standard_normal(k).astype(np.float32)
+    verts = model.neutral + np.tensordot(coeffs, model.identity_deltas[:k], axes=1)
+    return Identity(coeffs=coeffs, vertices=verts.astype(np.float32), albedo=paint_albedo(model, verts, rng))
+
+
+def sample_lighting(rng: np.random.Generator) -> Lighting:
+    """A key light from the front hemisphere, within about 60 degrees of the camera axis."""
+    azimuth, elevation = rng.uniform(-60, 60), rng.uniform(-20, 50)
+    a, e = np.radians([azimuth, elevation])
+    direction = np.array([np.sin(a) * np.cos(e), np.sin(e), np.cos(a) * np.cos(e)], np.float32)
+    ambient = rng.uniform(0.25, 0.45)
+    return Lighting(direction=direction, ambient=ambient, diffuse=rng.uniform(0.65, 0.95) * (1.1 - ambient),
+                    specular=rng.uniform(0.0, 0.12), background=np.full(3, rng.uniform(0.0, 0.25), np.float32))

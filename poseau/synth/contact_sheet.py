@@ -1,0 +1,57 @@
+"""A contact sheet: every view (rows) by every AU at a high intensity (columns), plus neutral."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from poseau.constants import AUS, VIEW_ANGLES, VIEWS  # noqa: E402
+from poseau.fileio import atomic_path  # noqa: E402
+from poseau.synth.appearance import Lighting, sample_identity  # noqa: E402
+from poseau.synth.camera import Camera  # noqa: E402
+from poseau.synth.facemodel import FaceModel  # noqa: E402
+from poseau.synth.render import FaceRenderer  # noqa: E402
+
+SHEET_LIGHT = Lighting(direction=np.array([0.3, 0.4, 0.87], np.float32), ambient=0.35,
+                       diffuse=0.7, specular=0.05, background=np.full(3, 0.1, np.float32))
+
+
+def contact_sheet_images(model: FaceModel, size: int = 224, seed: int = 0, intensity: float = 4.0,
+                         views: tuple[int, ...] = VIEWS) -> np.ndarray:
+    """(len(views), 8, size, size, 3) uint8: neutral, then each AU alone at ``intensity``."""
+    identity = sample_identity(model, np.random.default_rng([seed, 99]))
+    renderer = FaceRenderer(model, identity, Camera(size))
+    settings = [np.zeros(len(AUS))] + [np.eye(len(AUS))[k] * intensity for k in range(len(AUS))]
+    shapes = [renderer.shape(s) for s in settings]
+    return np.stack([np.stack([renderer.render(v, view, SHEET_LIGHT)[0] for v in shapes]) for view in views])
+
+
+def draw_contact_sheet(model: FaceModel, path: str | Path, size: int = 224, seed: int = 0,
+                       intensity: float = 4.0, views: tuple[int, ...] = VIEWS) -> Path:
+    images = contact_sheet_images(model, size, seed, intensity, views)
+    rows, cols = images.shape[:2]
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.3 + 0.4), squeeze=False)
+    titles = ["neutral"] + [f"{au} = {intensity:g}" for au in AUS]
+    for r, view in enumerate(views):
+        for c in range(cols):
+            ax = axes[r, c]
+            ax.imshow(images[r, c])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(titles[c], fontsize=8)
+            if c == 0:
+                pitch, yaw = VIEW_ANGLES[view]
+                ax.set_ylabel(f"view {view}\np{pitch:+.0f} y{yaw:+.0f}", fontsize=7)
+    fig.suptitle("poseau synth: views (rows) x AUs (columns)", fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    return path

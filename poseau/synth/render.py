@@ -1,0 +1,69 @@
+"""Render a person's face with given AU intensities at a FERA view, on the CPU."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from poseau.constants import AUS, INTENSITY_MAX
+from poseau.synth.appearance import Identity, Lighting
+from poseau.synth.camera import Camera, view_rotation
+from poseau.synth.expressions import DISTRACTORS
+from poseau.synth.facemodel import AU_SHAPES, DISTRACTOR_SHAPES, FaceModel
+from poseau.synth.raster import new_buffers, rasterize, vertex_normals
+
+
+class FaceRenderer:
+    """Turns (identity, AU intensities, distractors, view, jitter, lighting) into an RGB uint8 image.
+
+    ``supersample`` renders at that many times the size and averages down (anti-aliasing).
+    """
+
+    def __init__(self, model: FaceModel, identity: Identity, camera: Camera | None = None, supersample: int = 1):
+        self.model = model
+        self.identity = identity
+        self.camera = camera or Camera()
+        self.supersample = supersample
+        self._big = Camera(self.camera.size * supersample, self.camera.distance_cm, self.camera.field_cm)
+        # one row per driven quantity (7 AUs, then distractors): the sum of its shapes' deltas
+        rows = [AU_SHAPES[a] for a in AUS] + [DISTRACTOR_SHAPES[d] for d in DISTRACTORS]
+        self._basis = np.stack([
+            sum(model.expression_deltas[model.shape_index(s)] for s in shapes).reshape(-1) for shapes in rows
+        ]).astype(np.float32)  # (10, V*3)
+        lm = identity.vertices[model.landmarks68]
+        # the head turns about a point 4 cm behind the centre of the landmarks
+        self.pivot = (lm.mean(0) - np.array([0.0, 0.0, 4.0])).astype(np.float32)
+
+    def shape(self, intensity: np.ndarray, distractors: np.ndarray | None = None) -> np.ndarray:
+        """Vertices (V, 3) for AU intensities (7,) in 0..5 (weight i / 5) and distractor weights (3,)."""
+        w = np.zeros(len(self._basis), np.float32)
+        w[:len(AUS)] = np.asarray(intensity, np.float32) / INTENSITY_MAX
+        if distractors is not None:
+            w[len(AUS):] = distractors
+        return self.identity.vertices + (w @ self._basis).reshape(-1, 3)
+
+    def render(self, verts: np.ndarray, view: int, lighting: Lighting, jitter: np.ndarray | None = None,
+               normals: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Image (S, S, 3) uint8 and the 68 landmarks in pixels (68, 2) of shape ``verts`` at ``view``.
+
+        jitter: (pitch, yaw, roll in degrees, x, y, z in cm) added to the view's pose.
+        """
+        if normals is None:
+            normals = vertex_normals(verts, self.model.triangles)
+        rot = view_rotation(view, jitter)
+        shift = np.zeros(3, np.float32) if jitter is None else np.asarray(jitter[3:6], np.float32)
+        cam_pts = (verts - self.pivot) @ rot.T + shift
+        screen, depth = self._big.project(cam_pts)
+        n = normals @ rot.T
+        lam = np.clip(n @ lighting.direction, 0, None)
+        half = lighting.direction + np.array([0, 0, 1], np.float32)
+        half /= np.linalg.norm(half)
+        spec = lighting.specular * np.clip(n @ half, 0, None) ** 24
+        colors = self.identity.albedo * (lighting.ambient + lighting.diffuse * lam)[:, None] + spec[:, None]
+        size = self._big.size
+        image, zbuf = new_buffers(size, size, lighting.background)
+        rasterize(screen, depth, colors.astype(np.float32), self.model.triangles, image, zbuf)
+        s = self.supersample
+        if s > 1:
+            image = image.reshape(self.camera.size, s, self.camera.size, s, 3).mean((1, 3))
+        pixels = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+        return pixels, screen[self.model.landmarks68] / s
