@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.path import Path as PolyPath
 
 from poseau.synth.facemodel import FaceModel
+from poseau.synth.raster import blend
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,8 +107,8 @@ def sample_identity(model: FaceModel, rng: np.random.Generator, n_modes: int | N
     """A new person: identity coefficients drawn N(0, 1) over the first ``n_modes`` modes."""
     k = model.identity_deltas.shape[0] if n_modes is None else min(n_modes, model.identity_deltas.shape[0])
     coeffs = rng.standard_normal(k).astype(np.float32)
-    verts = model.neutral + np.tensordot(coeffs, model.identity_deltas[:k], axes=1)
-    return Identity(coeffs=coeffs, vertices=verts.astype(np.float32), albedo=paint_albedo(model, verts, rng))
+    verts = blend(model.neutral, coeffs, model.identity_deltas[:k])
+    return Identity(coeffs=coeffs, vertices=verts, albedo=paint_albedo(model, verts, rng))
 
 
 def sample_lighting(rng: np.random.Generator) -> Lighting:

@@ -114,13 +114,14 @@ def generate_track(n_frames: int, rng: np.random.Generator, active_fraction: flo
 
 
 def missing_frames(n_frames: int, rate: float, rng: np.random.Generator) -> np.ndarray:
-    """A boolean mask with runs of 5-30 frames covering about ``rate`` of the sequence."""
+    """A boolean mask with runs of 5-30 frames (shorter in short sequences) covering about ``rate`` of it."""
     mask = np.zeros(n_frames, bool)
     target = int(round(rate * n_frames))
+    longest = max(1, min(30, n_frames // 4))
     for _ in range(1000):
         if mask.sum() >= target:
             break
-        length = int(rng.integers(5, 31))
+        length = int(rng.integers(min(5, longest), longest + 1))
         start = int(rng.integers(0, max(1, n_frames - length + 1)))
         mask[start:start + length] = True
     return mask

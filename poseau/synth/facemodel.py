@@ -123,6 +123,8 @@ def validate_arrays(arrays: dict[str, np.ndarray], where: str, n_vertices: int |
 def load_face_model(path: str | os.PathLike | None = None) -> FaceModel:
     """Load and check the face model found by :func:`locate_face_model`."""
     file = locate_face_model(path)
+    if not zipfile.is_zipfile(file):
+        raise PoseauError(f"{file}: not an npz archive (expected the face model's arrays)")
     try:
         with np.load(file, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}

@@ -89,3 +89,50 @@ def new_buffers(height: int, width: int, background: np.ndarray) -> tuple[np.nda
     image = np.empty((height, width, 3), np.float32)
     image[:] = background
     return image, np.full((height, width), np.inf, np.float32)
+
+
+@njit(cache=True, nogil=True)
+def blend(base, weights, deltas):
+    """base (V, 3) + sum_k weights[k] * deltas[k] (K, V, 3), in a fixed order so results never vary."""
+    out = base.copy()
+    for k in range(weights.shape[0]):
+        w = weights[k]
+        if w == 0.0:
+            continue
+        for v in range(base.shape[0]):
+            for j in range(3):
+                out[v, j] += w * deltas[k, v, j]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def project_and_shade(verts, normals, albedo, pivot, rot, shift, distance, focal, centre,
+                      light, half, ambient, diffuse, specular, shininess):
+    """Pose, project (pinhole on +z at ``distance``) and light (Lambert + Blinn-Phong) every vertex.
+
+    Returns screen (V, 2), depth (V,) and colours (V, 3), all float32.
+    """
+    n = verts.shape[0]
+    screen = np.empty((n, 2), np.float32)
+    depth = np.empty(n, np.float32)
+    colors = np.empty((n, 3), np.float32)
+    for v in range(n):
+        p0 = verts[v, 0] - pivot[0]
+        p1 = verts[v, 1] - pivot[1]
+        p2 = verts[v, 2] - pivot[2]
+        x = rot[0, 0] * p0 + rot[0, 1] * p1 + rot[0, 2] * p2 + shift[0]
+        y = rot[1, 0] * p0 + rot[1, 1] * p1 + rot[1, 2] * p2 + shift[1]
+        z = rot[2, 0] * p0 + rot[2, 1] * p1 + rot[2, 2] * p2 + shift[2]
+        d = distance - z
+        screen[v, 0] = x * focal / d + centre
+        screen[v, 1] = -y * focal / d + centre
+        depth[v] = d
+        m0, m1, m2 = normals[v, 0], normals[v, 1], normals[v, 2]
+        nx = rot[0, 0] * m0 + rot[0, 1] * m1 + rot[0, 2] * m2
+        ny = rot[1, 0] * m0 + rot[1, 1] * m1 + rot[1, 2] * m2
+        nz = rot[2, 0] * m0 + rot[2, 1] * m1 + rot[2, 2] * m2
+        lam = max(nx * light[0] + ny * light[1] + nz * light[2], 0.0)
+        spec = specular * max(nx * half[0] + ny * half[1] + nz * half[2], 0.0) ** shininess
+        for j in range(3):
+            colors[v, j] = albedo[v, j] * (ambient + diffuse * lam) + spec
+    return screen, depth, colors

@@ -9,7 +9,7 @@ from poseau.synth.appearance import Identity, Lighting
 from poseau.synth.camera import Camera, view_rotation
 from poseau.synth.expressions import DISTRACTORS
 from poseau.synth.facemodel import AU_SHAPES, DISTRACTOR_SHAPES, FaceModel
-from poseau.synth.raster import new_buffers, rasterize, vertex_normals
+from poseau.synth.raster import blend, new_buffers, project_and_shade, rasterize, vertex_normals
 
 
 class FaceRenderer:
@@ -27,8 +27,8 @@ class FaceRenderer:
         # one row per driven quantity (7 AUs, then distractors): the sum of its shapes' deltas
         rows = [AU_SHAPES[a] for a in AUS] + [DISTRACTOR_SHAPES[d] for d in DISTRACTORS]
         self._basis = np.stack([
-            sum(model.expression_deltas[model.shape_index(s)] for s in shapes).reshape(-1) for shapes in rows
-        ]).astype(np.float32)  # (10, V*3)
+            sum(model.expression_deltas[model.shape_index(s)] for s in shapes) for shapes in rows
+        ]).astype(np.float32)  # (10, V, 3)
         lm = identity.vertices[model.landmarks68]
         # the head turns about a point 4 cm behind the centre of the landmarks
         self.pivot = (lm.mean(0) - np.array([0.0, 0.0, 4.0])).astype(np.float32)
@@ -39,7 +39,7 @@ class FaceRenderer:
         w[:len(AUS)] = np.asarray(intensity, np.float32) / INTENSITY_MAX
         if distractors is not None:
             w[len(AUS):] = distractors
-        return self.identity.vertices + (w @ self._basis).reshape(-1, 3)
+        return blend(self.identity.vertices, w, self._basis)
 
     def render(self, verts: np.ndarray, view: int, lighting: Lighting, jitter: np.ndarray | None = None,
                normals: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -51,17 +51,16 @@ class FaceRenderer:
             normals = vertex_normals(verts, self.model.triangles)
         rot = view_rotation(view, jitter)
         shift = np.zeros(3, np.float32) if jitter is None else np.asarray(jitter[3:6], np.float32)
-        cam_pts = (verts - self.pivot) @ rot.T + shift
-        screen, depth = self._big.project(cam_pts)
-        n = normals @ rot.T
-        lam = np.clip(n @ lighting.direction, 0, None)
         half = lighting.direction + np.array([0, 0, 1], np.float32)
         half /= np.linalg.norm(half)
-        spec = lighting.specular * np.clip(n @ half, 0, None) ** 24
-        colors = self.identity.albedo * (lighting.ambient + lighting.diffuse * lam)[:, None] + spec[:, None]
+        cam = self._big
+        screen, depth, colors = project_and_shade(
+            verts, normals, self.identity.albedo, self.pivot, rot, shift, np.float32(cam.distance_cm),
+            np.float32(cam.focal), np.float32(cam.size / 2), lighting.direction, half.astype(np.float32),
+            np.float32(lighting.ambient), np.float32(lighting.diffuse), np.float32(lighting.specular), 24.0)
         size = self._big.size
         image, zbuf = new_buffers(size, size, lighting.background)
-        rasterize(screen, depth, colors.astype(np.float32), self.model.triangles, image, zbuf)
+        rasterize(screen, depth, colors, self.model.triangles, image, zbuf)
         s = self.supersample
         if s > 1:
             image = image.reshape(self.camera.size, s, self.camera.size, s, 3).mean((1, 3))

@@ -1,0 +1,134 @@
+"""The command line: one subcommand per verb, each a thin call into the library."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from poseau.config import SynthConfig
+from poseau.constants import VIEWS
+from poseau.errors import PoseauError
+
+log = logging.getLogger("poseau")
+
+
+def _views(text: str) -> tuple[int, ...]:
+    try:
+        views = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"views must be comma-separated numbers 1-9, got {text!r}") from None
+    if not set(views) <= set(VIEWS):
+        raise argparse.ArgumentTypeError(f"views must be among 1-9, got {text!r}")
+    return views
+
+
+def _add_model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--face-model", help="face model npz (default: $POSEAU_FACE_MODEL, then the user cache)")
+
+
+def _add_synth_args(p: argparse.ArgumentParser, defaults: SynthConfig) -> None:
+    _add_model_arg(p)
+    p.add_argument("--train-subjects", type=int, default=defaults.train_subjects)
+    p.add_argument("--valid-subjects", type=int, default=defaults.valid_subjects)
+    p.add_argument("--test-subjects", type=int, default=defaults.test_subjects)
+    p.add_argument("--tasks", type=int, default=defaults.tasks, help="tasks per subject (1-8)")
+    p.add_argument("--frames", type=int, default=defaults.frames, help="frames per sequence")
+    p.add_argument("--size", type=int, default=defaults.size, help="image size in pixels")
+    p.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument("--views", type=_views, default=defaults.views, help="comma-separated, e.g. 4,5,6")
+    p.add_argument("--no-distractors", action="store_true", help="no blinks, jaw opening or outer brow raises")
+    p.add_argument("--missing-rate", type=float, default=defaults.missing_rate, help="share of frames labelled 9")
+    p.add_argument("--jitter", type=float, default=defaults.jitter_deg, help="head jitter std in degrees")
+    p.add_argument("--supersample", type=int, default=defaults.supersample, help="anti-aliasing factor")
+    p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1), help="processes")
+    p.add_argument("--no-contact-sheet", action="store_true")
+
+
+def _synth_config(args: argparse.Namespace) -> SynthConfig:
+    return SynthConfig(
+        train_subjects=args.train_subjects, valid_subjects=args.valid_subjects, test_subjects=args.test_subjects,
+        tasks=args.tasks, frames=args.frames, size=args.size, seed=args.seed, views=args.views,
+        distractors=not args.no_distractors, missing_rate=args.missing_rate, jitter_deg=args.jitter,
+        supersample=args.supersample,
+    )
+
+
+def cmd_synth(args: argparse.Namespace) -> None:
+    from poseau.synth.generate import synthesize
+
+    out = synthesize(_synth_config(args), args.out, args.face_model, workers=args.workers,
+                     contact_sheet=not args.no_contact_sheet, progress=not args.quiet)
+    print(f"dataset written to {out}")
+
+
+DEMO = SynthConfig(train_subjects=2, valid_subjects=1, tasks=1, frames=40)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    cmd_synth(args)
+    print(f"contact sheet: {Path(args.out) / 'contact_sheet.png'}")
+
+
+def cmd_facemodel(args: argparse.Namespace) -> None:
+    from poseau.synth.facemodel import load_face_model
+
+    if args.action == "download":
+        from poseau.synth.download import ICT_FACEKIT_URL, download_face_model
+
+        path = download_face_model(args.url or ICT_FACEKIT_URL, args.cache_dir, args.sha256, progress=not args.quiet)
+    elif args.action == "build":
+        from poseau.synth.obj_import import build_face_model
+
+        if not args.src or not args.out:
+            raise PoseauError("facemodel build: give --src (an ICT-FaceKit checkout) and --out (the npz to write)")
+        path = build_face_model(args.src, args.out)
+    else:
+        path = args.face_model
+    model = load_face_model(path)
+    print(f"{model.path}: {model.n_vertices} vertices, {len(model.triangles)} triangles, "
+          f"{model.identity_deltas.shape[0]} identity modes, {len(model.expression_names)} expression shapes")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="poseau", description="Facial action unit intensity across head poses.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("synth", help="render a synthetic multi-view AU dataset in the FERA 2017 layout")
+    p.add_argument("--out", required=True, help="output folder")
+    _add_synth_args(p, SynthConfig())
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("demo", help="the main job on its embedded defaults")
+    p.add_argument("--out", default="poseau-demo", help="output folder (default: poseau-demo)")
+    _add_synth_args(p, DEMO)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("facemodel", help="find, check, build or download the ICT-FaceKit face model")
+    p.add_argument("action", choices=["where", "build", "download"])
+    _add_model_arg(p)
+    p.add_argument("--src", help="build: an ICT-FaceKit checkout (with FaceXModel/*.obj)")
+    p.add_argument("--out", help="build: the npz to write")
+    p.add_argument("--url", help="download: archive address (default: the public ICT-FaceKit repository)")
+    p.add_argument("--sha256", help="download: expected checksum of the archive")
+    p.add_argument("--cache-dir", help="download: where the archive and the npz are kept")
+    p.set_defaults(func=cmd_facemodel)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    try:
+        args.func(args)
+    except PoseauError as exc:
+        print(f"poseau: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("poseau: interrupted", file=sys.stderr)
+        return 130
+    return 0
