@@ -71,7 +71,7 @@ def test_same_seed_same_data_other_seed_other_data(small_dataset, face_model_fil
     again = synthesize(SMALL, tmp_path / "b", face_model_file, workers=1, contact_sheet=False, progress=False)
     first, second = label_files(small_dataset), label_files(again)
     assert [p.relative_to(small_dataset) for p in first] == [p.relative_to(again) for p in second]
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
     for v in sorted(small_dataset.glob("*_MV/*.mp4")):
         assert np.array_equal(read_frames(v), read_frames(again / v.relative_to(small_dataset))), v.name

@@ -35,7 +35,7 @@ class Lighting:
 def _distance_to_polyline(points: np.ndarray, line: np.ndarray) -> np.ndarray:
     """Distance (N,) from each point (N, 3) to a polyline (K, 3)."""
     best = np.full(len(points), np.inf)
-    for a, b in zip(line[:-1], line[1:]):
+    for a, b in zip(line[:-1], line[1:], strict=True):
         ab = b - a
         t = np.clip(((points - a) @ ab) / max(float(ab @ ab), 1e-9), 0, 1)
         best = np.minimum(best, np.linalg.norm(points - (a + t[:, None] * ab), axis=1))

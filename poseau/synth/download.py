@@ -16,7 +16,7 @@ from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
 from poseau.errors import PoseauError
 from poseau.fileio import atomic_path
 from poseau.synth.facemodel import FILENAME, default_cache_dir
-from poseau.synth.obj_import import ModelLayout, build_face_model
+from poseau.synth.obj_import import ICT_LIGHT, ModelLayout, build_face_model
 
 log = logging.getLogger(__name__)
 ICT_FACEKIT_URL = "https://github.com/ICT-VGL/ICT-FaceKit/archive/refs/heads/master.zip"
@@ -52,7 +52,7 @@ def _sha256(path: Path) -> str:
 
 
 def download_face_model(url: str = ICT_FACEKIT_URL, cache_dir: str | os.PathLike | None = None,
-                        sha256: str | None = None, layout: ModelLayout = ModelLayout(),
+                        sha256: str | None = None, layout: ModelLayout = ICT_LIGHT,
                         progress: bool = True) -> Path:
     """Fetch the ICT-FaceKit archive, build and check the npz, keep both in ``cache_dir``."""
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()

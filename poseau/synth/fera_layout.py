@@ -45,14 +45,14 @@ def write_labels(root: Path, partition: str, subject: str, task: str, labels: np
     """Intensity files (one per AU) and the occurrence file for labels (T, 7), frames numbered from 1."""
     frames = np.arange(1, len(labels) + 1)
     for k, au in enumerate(AUS):
-        rows = "".join(f"{f},{v}\n" for f, v in zip(frames, labels[:, k]))
+        rows = "".join(f"{f},{v}\n" for f, v in zip(frames, labels[:, k], strict=True))
         write_text_atomic(intensity_path(root, partition, subject, task, au), rows)
     occ = np.full((len(labels), len(OCCURRENCE_AUS)), MISSING, np.int16)  # AUs not rendered stay 9
     for k, au in enumerate(AUS):
         col = OCCURRENCE_AUS.index(int(au[2:]))
         occ[:, col] = np.where(labels[:, k] == MISSING, MISSING, labels[:, k] >= 1)
     header = "Frame," + ",".join(str(a) for a in OCCURRENCE_AUS) + "\n"
-    body = "".join(f"{f}," + ",".join(map(str, row)) + "\n" for f, row in zip(frames, occ))
+    body = "".join(f"{f}," + ",".join(map(str, row)) + "\n" for f, row in zip(frames, occ, strict=True))
     write_text_atomic(occurrence_path(root, partition, subject, task), header + body)
 
 

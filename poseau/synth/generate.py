@@ -134,7 +134,7 @@ def synthesize(config: SynthConfig, out: str | Path, face_model: str | Path | No
         else:
             ctx = mp.get_context("fork")
             with ctx.Pool(workers, _init_worker, (str(model.path), config, str(out))) as pool:
-                for job, n in pool.imap_unordered(_run_job, jobs):
+                for _job, n in pool.imap_unordered(_run_job, jobs):
                     bar.advance(task, n)
     save_config(config, out / "synth_config.yaml")
     info = {

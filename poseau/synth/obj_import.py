@@ -48,6 +48,9 @@ class ModelLayout:
         return self.part_ranges[-1][1] + 1
 
 
+ICT_LIGHT = ModelLayout()
+
+
 def read_obj(path: Path, with_faces: bool = False) -> tuple[np.ndarray, list[list[int]]]:
     """Vertices (N, 3) float64 and, if asked, polygons as 0-based vertex ids."""
     verts, faces = [], []
@@ -73,7 +76,7 @@ def triangulate(faces: list[list[int]], n_keep: int) -> np.ndarray:
     return np.asarray(tris, dtype=np.int64).reshape(-1, 3)
 
 
-def build_arrays(src: str | os.PathLike, layout: ModelLayout = ModelLayout()) -> dict[str, np.ndarray]:
+def build_arrays(src: str | os.PathLike, layout: ModelLayout = ICT_LIGHT) -> dict[str, np.ndarray]:
     """The face model's arrays from ``src`` (an ICT-FaceKit checkout or its FaceXModel folder)."""
     src = Path(src)
     folder = src / "FaceXModel" if (src / "FaceXModel").is_dir() else src
@@ -110,7 +113,7 @@ def build_arrays(src: str | os.PathLike, layout: ModelLayout = ModelLayout()) ->
     }
 
 
-def build_face_model(src: str | os.PathLike, out: str | os.PathLike, layout: ModelLayout = ModelLayout()) -> Path:
+def build_face_model(src: str | os.PathLike, out: str | os.PathLike, layout: ModelLayout = ICT_LIGHT) -> Path:
     """Convert an ICT-FaceKit checkout to the npz at ``out``, checked before it is written."""
     arrays = build_arrays(src, layout)
     validate_arrays(arrays, str(src), n_vertices=layout.n_vertices)

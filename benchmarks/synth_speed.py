@@ -1,0 +1,81 @@
+"""Frames per second per core of the synthetic renderer at 224x224.
+
+Runs in one process on one core (numba and x264 single-threaded) and reports, beside each rate,
+its ratio to the rasteriser alone (the baseline, measured in the same process):
+  rasterise      z-buffer and Gouraud fill of the 48k triangles, vertices already projected
+  render         + expression blend, normals, pose, projection and lighting (per view-frame)
+  render+encode  + H.264 encoding: the rate `poseau synth` sustains on one core
+Usage: python benchmarks/synth_speed.py [--face-model NPZ] [--frames 90]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from poseau.constants import VIEWS
+from poseau.data.video import VideoWriter
+from poseau.synth.appearance import sample_identity, sample_lighting
+from poseau.synth.camera import Camera, view_rotation
+from poseau.synth.facemodel import load_face_model
+from poseau.synth.raster import new_buffers, rasterize
+from poseau.synth.render import FaceRenderer
+
+
+def rate(fn, n: int) -> float:
+    fn(0)  # warm-up (numba compilation is cached, but the first call still loads it)
+    start = time.perf_counter()
+    for i in range(n):
+        fn(i)
+    return n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--face-model")
+    parser.add_argument("--frames", type=int, default=90, help="images per measurement")
+    parser.add_argument("--size", type=int, default=224)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    model = load_face_model(args.face_model)
+    rng = np.random.default_rng(0)
+    renderer = FaceRenderer(model, sample_identity(model, rng), Camera(args.size))
+    light = sample_lighting(rng)
+    intensities = np.random.default_rng(1).uniform(0, 5, (args.frames + 1, 7)).astype(np.float32)
+    verts0 = renderer.shape(intensities[0])
+
+    def raster_only(i):
+        rot = view_rotation(VIEWS[i % 9])
+        pts = (verts0 - renderer.pivot) @ rot.T
+        scr, depth = renderer.camera.project(pts)
+        image, zbuf = new_buffers(args.size, args.size, light.background)
+        rasterize(scr, depth, renderer.identity.albedo, model.triangles, image, zbuf)
+
+    def render(i):
+        verts = renderer.shape(intensities[i])
+        renderer.render(verts, VIEWS[i % 9], light)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = VideoWriter(os.path.join(tmp, "b.mp4"), args.size)
+
+        def render_encode(i):
+            verts = renderer.shape(intensities[i])
+            writer.write(renderer.render(verts, VIEWS[i % 9], light)[0])
+
+        base = rate(raster_only, args.frames)
+        results = {"rasterise": base, "render": rate(render, args.frames),
+                   "render+encode": rate(render_encode, args.frames)}
+        writer.close()
+    print(f"synthetic renderer, {args.size}x{args.size}, one core, {model.n_vertices} vertices, "
+          f"{len(model.triangles)} triangles")
+    for name, fps in results.items():
+        print(f"  {name:14s} {fps:7.1f} frames/s   ratio to rasterise {fps / base:5.2f}")
+
+
+if __name__ == "__main__":
+    main()
