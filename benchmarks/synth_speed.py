@@ -20,7 +20,7 @@ import numpy as np
 from poseau.constants import VIEWS
 from poseau.data.video import VideoWriter
 from poseau.synth.appearance import sample_identity, sample_lighting
-from poseau.synth.camera import Camera, view_rotation
+from poseau.synth.camera import Camera
 from poseau.synth.facemodel import load_face_model
 from poseau.synth.raster import new_buffers, rasterize
 from poseau.synth.render import FaceRenderer
@@ -49,12 +49,12 @@ def main() -> None:
     intensities = np.random.default_rng(1).uniform(0, 5, (args.frames + 1, 7)).astype(np.float32)
     verts0 = renderer.shape(intensities[0])
 
+    projected = [renderer.project(verts0, view, light) for view in VIEWS]
+
     def raster_only(i):
-        rot = view_rotation(VIEWS[i % 9])
-        pts = (verts0 - renderer.pivot) @ rot.T
-        scr, depth = renderer.camera.project(pts)
+        screen, depth, colors = projected[i % len(VIEWS)]
         image, zbuf = new_buffers(args.size, args.size, light.background)
-        rasterize(scr, depth, renderer.identity.albedo, model.triangles, image, zbuf)
+        rasterize(screen, depth, colors, model.triangles, image, zbuf)
 
     def render(i):
         verts = renderer.shape(intensities[i])

@@ -12,8 +12,6 @@ from poseau.config import SynthConfig
 from poseau.constants import VIEWS
 from poseau.errors import PoseauError
 
-log = logging.getLogger("poseau")
-
 
 def _views(text: str) -> tuple[int, ...]:
     try:

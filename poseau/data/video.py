@@ -13,22 +13,6 @@ import numpy as np
 from poseau.errors import PoseauError
 
 
-def rgb_to_yuv420p(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 RGB -> (H * 3 / 2, W) uint8 planar YUV 4:2:0, BT.601 limited range.
-
-    Done here rather than by FFmpeg's scaler so that the encoder's input depends only on the pixels.
-    """
-    h, w = rgb.shape[:2]
-    x = rgb.astype(np.float32)
-    r, g, b = x[..., 0], x[..., 1], x[..., 2]
-    y = 16 + 0.256788 * r + 0.504129 * g + 0.097906 * b
-    u = 128 - 0.148223 * r - 0.290993 * g + 0.439216 * b
-    v = 128 + 0.439216 * r - 0.367788 * g - 0.071427 * b
-    sub = lambda c: c.reshape(h // 2, 2, w // 2, 2).mean((1, 3))  # noqa: E731
-    planes = [y.reshape(-1), sub(u).reshape(-1), sub(v).reshape(-1)]
-    return np.clip(np.concatenate(planes) + 0.5, 0, 255).astype(np.uint8).reshape(h * 3 // 2, w)
-
-
 class VideoWriter:
     """H.264 mp4 writer of RGB uint8 frames whose bytes depend only on the frames (checked by the tests)."""
 
@@ -45,8 +29,8 @@ class VideoWriter:
         self.frames = 0
 
     def write(self, rgb: np.ndarray) -> None:
-        frame = av.VideoFrame.from_ndarray(rgb_to_yuv420p(rgb), format="yuv420p")
-        frame.pts = self.frames  # explicit timestamps: without them the encoder's output can vary
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        frame.pts = self.frames  # frame i is shown at i / fps
         frame.time_base = self._stream.time_base
         self._container.mux(self._stream.encode(frame))
         self.frames += 1

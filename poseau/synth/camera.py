@@ -41,12 +41,3 @@ class Camera:
     @property
     def focal(self) -> float:
         return self.size * self.distance_cm / self.field_cm
-
-    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Camera-centred points (N, 3), pivot at the origin -> pixel (N, 2) float32 and depth (N,)."""
-        depth = self.distance_cm - points[:, 2]
-        scale = self.focal / depth
-        screen = np.empty((len(points), 2), np.float32)
-        screen[:, 0] = points[:, 0] * scale + self.size / 2
-        screen[:, 1] = -points[:, 1] * scale + self.size / 2
-        return screen, depth.astype(np.float32)

@@ -106,8 +106,8 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
 _WORKER: dict = {}
 
 
-def _init_worker(model_path: str, config: SynthConfig, out: str) -> None:
-    _WORKER.update(model=load_face_model(model_path), config=config, out=Path(out))
+def _init_worker(model: FaceModel, config: SynthConfig, out: str) -> None:
+    _WORKER.update(model=model, config=config, out=Path(out))
 
 
 def _run_job(job: Job) -> tuple[Job, int]:
@@ -132,8 +132,8 @@ def synthesize(config: SynthConfig, out: str | Path, face_model: str | Path | No
             for job in jobs:
                 render_job(model, config, out, job, on_frame=lambda k: bar.advance(task, k))
         else:
-            ctx = mp.get_context("fork")
-            with ctx.Pool(workers, _init_worker, (str(model.path), config, str(out))) as pool:
+            ctx = mp.get_context("fork")  # workers inherit the loaded model instead of reading it again
+            with ctx.Pool(workers, _init_worker, (model, config, str(out))) as pool:
                 for _job, n in pool.imap_unordered(_run_job, jobs):
                     bar.advance(task, n)
     save_config(config, out / "synth_config.yaml")

@@ -41,9 +41,9 @@ class FaceRenderer:
             w[len(AUS):] = distractors
         return blend(self.identity.vertices, w, self._basis)
 
-    def render(self, verts: np.ndarray, view: int, lighting: Lighting, jitter: np.ndarray | None = None,
-               normals: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Image (S, S, 3) uint8 and the 68 landmarks in pixels (68, 2) of shape ``verts`` at ``view``.
+    def project(self, verts: np.ndarray, view: int, lighting: Lighting, jitter: np.ndarray | None = None,
+                normals: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Screen positions (V, 2) at the rendering size, depths (V,) and lit colours (V, 3) of ``verts``.
 
         jitter: (pitch, yaw, roll in degrees, x, y, z in cm) added to the view's pose.
         """
@@ -54,10 +54,15 @@ class FaceRenderer:
         half = lighting.direction + np.array([0, 0, 1], np.float32)
         half /= np.linalg.norm(half)
         cam = self._big
-        screen, depth, colors = project_and_shade(
+        return project_and_shade(
             verts, normals, self.identity.albedo, self.pivot, rot, shift, np.float32(cam.distance_cm),
             np.float32(cam.focal), np.float32(cam.size / 2), lighting.direction, half.astype(np.float32),
             np.float32(lighting.ambient), np.float32(lighting.diffuse), np.float32(lighting.specular), 24.0)
+
+    def render(self, verts: np.ndarray, view: int, lighting: Lighting, jitter: np.ndarray | None = None,
+               normals: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Image (S, S, 3) uint8 and the 68 landmarks in pixels (68, 2) of shape ``verts`` at ``view``."""
+        screen, depth, colors = self.project(verts, view, lighting, jitter, normals)
         size = self._big.size
         image, zbuf = new_buffers(size, size, lighting.background)
         rasterize(screen, depth, colors, self.model.triangles, image, zbuf)
