@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from poseau.config import SynthConfig
+from poseau.config import DATASETS, SynthConfig
 from poseau.constants import VIEWS
 from poseau.errors import PoseauError
 
@@ -70,6 +70,20 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"contact sheet: {Path(args.out) / 'contact_sheet.png'}")
 
 
+def cmd_prepare(args: argparse.Namespace) -> None:
+    from poseau.config import PrepareConfig
+    from poseau.data.store import prepare
+
+    config = PrepareConfig(dataset=args.dataset, root=args.root, size=args.size, face_crop=args.face_crop,
+                           crop_scale=args.crop_scale, views=args.views or (),
+                           partitions=tuple(args.partitions.split(",")) if args.partitions else (),
+                           every=args.every, skip_bad=args.skip_bad)
+    store = prepare(config, args.out, workers=args.workers, progress=not args.quiet)
+    skipped = store.meta["skipped"]
+    print(f"frame store {store.path}: {store.meta['summary']}"
+          + (f"; {len(skipped)} bad files left out (listed in store.json)" if skipped else ""))
+
+
 def cmd_facemodel(args: argparse.Namespace) -> None:
     from poseau.synth.facemodel import load_face_model
 
@@ -104,6 +118,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="poseau-demo", help="output folder (default: poseau-demo)")
     _add_synth_args(p, DEMO)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("prepare", help="decode and preprocess a dataset into a memory-mapped frame store")
+    p.add_argument("--dataset", required=True, choices=DATASETS)
+    p.add_argument("--root", required=True, help="the dataset's folder (manifest: the CSV file or its folder)")
+    p.add_argument("--out", required=True, help="the store folder to write (a killed run resumes in it)")
+    p.add_argument("--size", type=int, default=224, help="output side in pixels (default 224, as the paper)")
+    p.add_argument("--face-crop", action="store_true", help="crop around a detected face (faces not centred)")
+    p.add_argument("--crop-scale", type=float, default=1.4, help="crop side / detected face side")
+    p.add_argument("--views", type=_views, help="keep only these views, e.g. 4,5,6")
+    p.add_argument("--partitions", help="keep only these partitions, e.g. train,valid")
+    p.add_argument("--every", type=int, default=1, help="keep every k-th frame of each sequence")
+    p.add_argument("--skip-bad", action="store_true", help="leave bad files out (listed) instead of stopping")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes")
+    p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser("facemodel", help="find, check, build or download the ICT-FaceKit face model")
     p.add_argument("action", choices=["where", "build", "download"])

@@ -48,6 +48,34 @@ class SynthConfig:
                               "(tasks 1-8, size even and >= 16, views among 1-9)")
 
 
+DATASETS = ("fera2017", "bp4d", "disfa", "manifest")
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    """What `poseau prepare` reads and how it preprocesses it; a store is defined by this and its index."""
+
+    dataset: str = "fera2017"
+    root: str = "."
+    size: int = 224                      # output side in pixels (the paper: 224)
+    face_crop: bool = False              # crop around a detected face first (for faces not centred)
+    crop_scale: float = 1.4              # crop side / detected face side
+    views: tuple[int, ...] = ()          # keep only these views (empty: all)
+    partitions: tuple[str, ...] = ()     # keep only these partitions (empty: all)
+    every: int = 1                       # keep every k-th frame of each sequence
+    skip_bad: bool = False               # leave bad files out (listed in the store) instead of stopping
+
+    def __post_init__(self) -> None:
+        checks = {
+            "dataset": self.dataset in DATASETS, "size": self.size >= 8, "every": self.every >= 1,
+            "crop_scale": self.crop_scale > 0, "views": set(self.views) <= set(VIEWS),
+        }
+        bad = [k for k, ok in checks.items() if not ok]
+        if bad:
+            raise PoseauError(f"prepare config: invalid {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)} "
+                              f"(dataset one of {', '.join(DATASETS)}, size >= 8, every >= 1, views among 1-9)")
+
+
 def to_dict(config) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
 

@@ -46,18 +46,23 @@ class VideoWriter:
         self.close()
 
 
-def iter_frames(path: str | os.PathLike, fmt: str = "rgb24") -> Iterator[np.ndarray]:
-    """Decoded frames of a video in order, as (H, W, 3) uint8 (or (H, W) for fmt='gray')."""
+def decode(path: str | os.PathLike) -> Iterator[av.VideoFrame]:
+    """The decoded frames of a video's first video stream, in order."""
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as exc:
         raise PoseauError(f"{path}: cannot be opened as a video ({exc})") from None
     with container:
         try:
-            for frame in container.decode(video=0):
-                yield frame.to_ndarray(format=fmt)
+            yield from container.decode(video=0)
         except av.error.FFmpegError as exc:
             raise PoseauError(f"{path}: decoding failed ({exc})") from None
+
+
+def iter_frames(path: str | os.PathLike, fmt: str = "rgb24") -> Iterator[np.ndarray]:
+    """Decoded frames of a video in order, as (H, W, 3) uint8 (or (H, W) for fmt='gray')."""
+    for frame in decode(path):
+        yield frame.to_ndarray(format=fmt)
 
 
 def read_frames(path: str | os.PathLike, fmt: str = "rgb24") -> np.ndarray:
@@ -66,3 +71,15 @@ def read_frames(path: str | os.PathLike, fmt: str = "rgb24") -> np.ndarray:
     if not frames:
         raise PoseauError(f"{path}: the video has no decodable frames")
     return np.stack(frames)
+
+
+def count_frames(path: str | os.PathLike) -> int:
+    """Frames in a video without decoding it: the container's count, else a count of the demuxed packets."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            if stream.frames > 0:
+                return int(stream.frames)
+            return sum(1 for packet in container.demux(stream) if packet.size > 0)
+    except (av.error.FFmpegError, OSError, IndexError) as exc:
+        raise PoseauError(f"{path}: cannot be opened as a video ({exc or 'no video stream'})") from None

@@ -1,0 +1,1 @@
+"""Inference on a user's own images and videos: face detection in front of the model."""
