@@ -1,0 +1,51 @@
+"""The torch Dataset over a frame store: what the training loop and the evaluation read."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from poseau.constants import INTENSITY_MAX, MISSING
+from poseau.data.sampling import Draw
+from poseau.data.store import FrameStore
+
+
+class FrameDataset(Dataset):
+    """Items of a store's rows (all, or a Draw's), each a dict of tensors:
+
+    image   (1, S, S) float32 in [0, 1], the preprocessed grey frame
+    target  (7,) float32 intensity / 5 in [0, 1], 0 where missing
+    mask    (7,) bool, True where the label is valid (not 9)
+    weight  (7,) float32 label weight (the draw's, else 1 where valid and 0 where missing)
+    view    int64 FERA view 1-9, 0 when unknown;  pose  int64 pose group 0 up / 1 level / 2 down, -1 unknown
+    row     int64 the store row
+    """
+
+    def __init__(self, store: FrameStore | str, rows: np.ndarray | Draw | None = None):
+        self.store = store if isinstance(store, FrameStore) else FrameStore(store)
+        weights = None
+        if isinstance(rows, Draw):
+            rows, weights = rows.rows, rows.weights
+        self.rows = np.arange(len(self.store)) if rows is None else np.asarray(rows, np.int64)
+        labels = self.store.labels[self.rows]
+        self.mask = labels != MISSING
+        self.targets = np.where(self.mask, labels / INTENSITY_MAX, 0.0).astype(np.float32)
+        self.weights = self.mask.astype(np.float32) if weights is None else np.asarray(weights, np.float32)
+        self.views = self.store.views[self.rows]
+        self.poses = self.store.pose_groups[self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        image = torch.from_numpy(np.array(self.store.frames[self.rows[i]]))
+        return {
+            "image": image.unsqueeze(0).float().div_(255.0),
+            "target": torch.from_numpy(self.targets[i]),
+            "mask": torch.from_numpy(self.mask[i]),
+            "weight": torch.from_numpy(self.weights[i]),
+            "view": torch.tensor(self.views[i]),
+            "pose": torch.tensor(self.poses[i]),
+            "row": torch.tensor(self.rows[i]),
+        }
