@@ -1,0 +1,186 @@
+"""`prepare`: the frame store's counts, labels and pixels, resuming, options and bad input."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from layouts import frame_image, write_bp4d, write_fera, write_video
+
+from poseau.config import PrepareConfig
+from poseau.constants import AUS
+from poseau.data import store as store_module
+from poseau.data.preprocess import preprocess
+from poseau.data.store import FrameStore, prepare
+from poseau.data.video import read_frames
+from poseau.errors import PoseauError
+
+
+def reference_preprocess(bgr: np.ndarray, size: int) -> np.ndarray:
+    """The paper's preprocessing written out in numpy: BT.601 grey (0.299 R + 0.587 G + 0.114 B in 15-bit
+    fixed point, rounded, as OpenCV 4 computes it: equalisation turns a one-level difference into several),
+    histogram equalisation (the cumulative histogram from the first used level), k x k block means to shrink."""
+    b, g, r = (bgr[..., c].astype(np.int64) for c in range(3))
+    grey = (9798 * r + 19235 * g + 3735 * b + (1 << 14)) >> 15
+    hist = np.bincount(grey.ravel(), minlength=256)
+    first = np.flatnonzero(hist)[0]
+    cdf = np.cumsum(hist) - hist[first]
+    lut = np.clip(np.round(cdf * 255.0 / (grey.size - hist[first])), 0, 255)
+    eq = lut[grey]
+    k = grey.shape[0] // size
+    return np.round(eq.reshape(size, k, size, k).mean(axis=(1, 3))).astype(np.int64)
+
+
+def decode_with_opencv(path) -> list[np.ndarray]:
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, bgr = capture.read()
+        if not ok:
+            return frames
+        frames.append(bgr)
+
+
+def test_prepare_fera_layout_counts_labels_pixels(tmp_path):
+    truth = write_fera(tmp_path / "fera")
+    store = prepare(PrepareConfig(dataset="fera2017", root=str(tmp_path / "fera"), size=16), tmp_path / "store",
+                    workers=2, progress=False)
+    index = store.index
+    assert store.frames.shape == (sum(n for n, _ in truth.values()), 16, 16)
+    assert index.groupby(["partition", "subject", "task", "view"]).size().to_dict() == {
+        k: n for k, (n, _) in truth.items()}
+    assert (store.labels == 9).sum() == sum(len(values) + (7 - len(values)) * n for n, values in truth.values())
+    worst = 0
+    for source, rows in index.groupby("source").groups.items():
+        decoded = decode_with_opencv(tmp_path / "fera" / source)
+        positions = index.loc[rows, "position"].to_numpy()
+        assert len(decoded) == len(rows)
+        for row, pos in zip(rows, positions, strict=True):
+            diff = np.abs(store.frames[row].astype(np.int64) - reference_preprocess(decoded[pos], 16))
+            worst = max(worst, diff.max())
+    assert worst <= 1  # rounding differences only
+
+
+def test_prepare_generator_output(small_dataset, tmp_path):
+    from conftest import SMALL
+
+    store = prepare(PrepareConfig(dataset="fera2017", root=str(small_dataset), size=64), tmp_path / "st",
+                    workers=2, progress=False)
+    subjects = SMALL.train_subjects + SMALL.valid_subjects
+    counts = store.index.groupby(["partition", "subject", "task", "view"]).size()
+    assert len(counts) == subjects * SMALL.tasks * 9 and (counts == SMALL.frames).all()
+    for (partition, subject, task), seq in store.index.groupby(["partition", "subject", "task"]):
+        code = {"train": "TR", "valid": "VA"}[partition]
+        for au in AUS:
+            label_file = next(small_dataset.rglob(f"FERA17_{code}_{subject}_{task}_{au}_Int.csv"))
+            expected = pd.read_csv(label_file, header=None)[1].to_numpy()
+            for _, view_rows in seq.groupby("view"):
+                np.testing.assert_array_equal(view_rows[au].to_numpy(), expected)
+    assert (store.labels == 9).any()  # SMALL has missing runs, kept as 9
+    row = int(np.flatnonzero(store.index["view"] == 3)[5])
+    video = small_dataset / store.index.loc[row, "source"]
+    expected = preprocess(read_frames(video)[store.index.loc[row, "position"]], 64)
+    np.testing.assert_array_equal(store.frames[row], expected)
+
+
+def test_prepare_options_keep_views_partitions_every(small_dataset, tmp_path):
+    config = PrepareConfig(dataset="fera2017", root=str(small_dataset), size=32, views=(4, 6),
+                           partitions=("valid",), every=3)
+    store = prepare(config, tmp_path / "st", workers=1, progress=False)
+    assert set(store.index["view"]) == {4, 6} and set(store.index["partition"]) == {"valid"}
+    assert sorted(set(store.index["position"])) == list(range(0, 12, 3))
+    assert FrameStore(tmp_path / "st").meta["config"]["views"] == [4, 6]
+
+
+def _store_bytes(path):
+    return {name: (path / name).read_bytes() for name in ("frames.npy", "index.csv", "store.json", "prepare.yaml")}
+
+
+def test_interrupted_prepare_resumes_to_the_same_store(small_dataset, tmp_path, monkeypatch):
+    config = PrepareConfig(dataset="fera2017", root=str(small_dataset), size=32)
+    clean = prepare(config, tmp_path / "clean", workers=1, progress=False).path
+
+    real = store_module._do_unit
+    calls = []
+
+    def dies_on_the_fourth_unit(unit):
+        calls.append(unit.uid)
+        if len(calls) == 4:  # half-written unit: garbage in its rows, never logged as done
+            store_module._worker["frames"][list(unit.rows)] = 77
+            raise KeyboardInterrupt
+        return real(unit)
+
+    monkeypatch.setattr(store_module, "_do_unit", dies_on_the_fourth_unit)
+    with pytest.raises(KeyboardInterrupt):
+        prepare(config, tmp_path / "resumed", workers=1, progress=False)
+    assert not (tmp_path / "resumed" / "store.json").exists()
+    assert len((tmp_path / "resumed" / ".prepare" / "done.tsv").read_text().splitlines()) == 3
+
+    monkeypatch.setattr(store_module, "_do_unit", real)
+    calls.clear()
+    prepare(config, tmp_path / "resumed", workers=1, progress=False)
+    assert _store_bytes(tmp_path / "resumed") == _store_bytes(clean)
+    assert not (tmp_path / "resumed" / ".prepare").exists()
+
+
+@pytest.mark.slow
+def test_killed_prepare_process_resumes_to_the_same_store(tmp_path):
+    """A real SIGKILL in the middle of `poseau prepare` (face crop on: slow enough to be caught midway)."""
+    from layouts import write_labels
+
+    root = tmp_path / "data"
+    for i in range(8):
+        write_video(root / f"FERA17_TR_F{i:03d}_T1_6.mp4", [frame_image(100 * i + k, 192) for k in range(40)])
+        write_labels(root / f"FERA17_TR_F{i:03d}_T1_AU12_Int.csv", [k % 6 for k in range(40)])
+    args = [sys.executable, "-m", "poseau", "-q", "prepare", "--dataset", "fera2017", "--root", str(root),
+            "--size", "48", "--face-crop", "--workers", "1"]
+    done_log = tmp_path / "killed" / ".prepare" / "done.tsv"
+    proc = subprocess.Popen([*args, "--out", str(tmp_path / "killed")], start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if done_log.is_file() and len(done_log.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "prepare finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "killed" / "store.json").exists()
+
+    for out in ("killed", "clean"):
+        subprocess.run([*args, "--out", str(tmp_path / out)], check=True)
+    assert _store_bytes(tmp_path / "killed") == _store_bytes(tmp_path / "clean")
+
+
+def test_prepare_refuses_another_config_and_reuses_a_finished_store(small_dataset, tmp_path):
+    config = PrepareConfig(dataset="fera2017", root=str(small_dataset), size=32, views=(6,))
+    first = prepare(config, tmp_path / "st", workers=1, progress=False)
+    mtime = (first.path / "frames.npy").stat().st_mtime_ns
+    assert len(prepare(config, tmp_path / "st", progress=False)) == len(first)
+    assert (first.path / "frames.npy").stat().st_mtime_ns == mtime
+    run = subprocess.run([sys.executable, "-m", "poseau", "-q", "prepare", "--dataset", "fera2017", "--root",
+                          str(small_dataset), "--out", str(tmp_path / "st"), "--size", "48"],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "another config" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_unreadable_image_stops_or_is_skipped_and_listed(tmp_path):
+    write_bp4d(tmp_path / "bp4d")
+    bad = tmp_path / "bp4d" / "Sequences" / "M001" / "T2" / "0004.jpg"
+    bad.write_bytes(b"junk")
+    config = PrepareConfig(dataset="bp4d", root=str(tmp_path / "bp4d"), size=16)
+    with pytest.raises(PoseauError, match="0004.jpg"):
+        prepare(config, tmp_path / "a", workers=1, progress=False)
+
+    store = prepare(PrepareConfig(**{**config.__dict__, "skip_bad": True}), tmp_path / "b", workers=2,
+                    progress=False)
+    assert set(store.index["subject"]) == {"F001"} and len(store) == 5  # M001/T2's chunk is left out
+    skipped = json.loads((store.path / "store.json").read_text())["skipped"]
+    assert len(skipped) == 1 and skipped[0]["reason"].startswith("Sequences/M001/T2/0004.jpg")
+    image = cv2.imread(str(tmp_path / "bp4d" / "Sequences" / "F001" / "T1" / "0011.jpg"))
+    np.testing.assert_array_equal(store.frames[1], preprocess(image[..., ::-1], 16))
