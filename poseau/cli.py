@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -66,8 +67,17 @@ DEMO = SynthConfig(train_subjects=2, valid_subjects=1, tasks=1, frames=40)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    cmd_synth(args)
-    print(f"contact sheet: {Path(args.out) / 'contact_sheet.png'}")
+    from poseau.config import PrepareConfig
+    from poseau.data.store import prepare
+
+    out = Path(args.out)
+    data = out / "data"
+    cmd_synth(argparse.Namespace(**{**vars(args), "out": data}))
+    shutil.rmtree(out / "store", ignore_errors=True)  # the demo's own store of the data just rendered
+    store = prepare(PrepareConfig(dataset="fera2017", root=str(data)), out / "store", workers=args.workers,
+                    progress=not args.quiet)
+    print(f"contact sheet: {data / 'contact_sheet.png'}")
+    print(f"frame store {store.path}: {store.meta['summary']}")
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:

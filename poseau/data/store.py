@@ -101,23 +101,22 @@ def prepare(config: PrepareConfig, out: str | os.PathLike, workers: int | None =
             progress: bool = True) -> FrameStore:
     """Read the dataset, decode and preprocess every indexed frame into ``out``; resume a killed run."""
     out = Path(out)
-    if (out / "store.json").is_file():
-        done = json.loads((out / "store.json").read_text())
-        if done.get("config") != to_dict(config):
-            raise PoseauError(f"{out}: already holds a store prepared with another config; choose a new folder")
-        log.info("%s is already prepared", out)
-        return FrameStore(out)
-
     problems = Problems(skip_bad=config.skip_bad)
     full = read_dataset(config.dataset, config.root, problems)
     index = filter_index(full, config.views, config.partitions, config.every)
     if index.empty:
         raise PoseauError(f"{config.root}: no frames left to prepare (check the views, partitions and --every)")
+    plan = {"config": to_dict(config), "index_sha256": _index_hash(index)}
+    if (out / "store.json").is_file():
+        finished = json.loads((out / "store.json").read_text())
+        if {k: finished.get(k) for k in plan} != plan:
+            raise PoseauError(f"{out}: already holds a store of another config or dataset; choose a new folder")
+        log.info("%s is already prepared", out)
+        return FrameStore(out)
     log.info("%s: %s", config.root, summary(index))
     units = plan_units(config, full, index)
 
     work = out / ".prepare"
-    plan = {"config": to_dict(config), "index_sha256": _index_hash(index)}
     done = _start_or_resume(out, work, plan, shape=(len(index), config.size, config.size))
     todo = [u for u in units if u.uid not in done]
     if len(todo) < len(units):
@@ -139,7 +138,7 @@ def prepare(config: PrepareConfig, out: str | os.PathLike, workers: int | None =
             done_log.flush()
             bar.advance(task, len(units[uid].rows))
     skipped = problems.bad + [(units[uid].sources[0], reason) for uid, reason in sorted(failed.items())]
-    return _finish(out, config, index, units, failed, skipped)
+    return _finish(out, config, plan, index, units, failed, skipped)
 
 
 def plan_units(config: PrepareConfig, full: pd.DataFrame, index: pd.DataFrame) -> list[Unit]:
@@ -236,8 +235,8 @@ def _run_units(units: list[Unit], frames_path: Path, base: Path, config: Prepare
         yield from pool.imap_unordered(_do_unit, units)
 
 
-def _finish(out: Path, config: PrepareConfig, index: pd.DataFrame, units: list[Unit], failed: dict[int, str],
-            skipped: list[tuple[str, str]]) -> FrameStore:
+def _finish(out: Path, config: PrepareConfig, plan: dict, index: pd.DataFrame, units: list[Unit],
+            failed: dict[int, str], skipped: list[tuple[str, str]]) -> FrameStore:
     if failed:  # leave the bad units' rows out: copy the rest into a new array
         drop = np.zeros(len(index), bool)
         for uid in failed:
@@ -257,7 +256,7 @@ def _finish(out: Path, config: PrepareConfig, index: pd.DataFrame, units: list[U
         index.to_csv(tmp, index=False)
     save_config(config, out / "prepare.yaml")
     meta = {
-        "format": STORE_FORMAT, "config": to_dict(config), "size": config.size, "frames": len(index),
+        "format": STORE_FORMAT, **plan, "size": config.size, "frames": len(index),
         "shape": [len(index), config.size, config.size], "dtype": "uint8", "aus": list(AUS),
         "root": str(Path(config.root).resolve()),
         "preprocessing": {"grey": "ITU-R BT.601 luma", "equalize_histogram": True, "size": config.size,
