@@ -184,3 +184,16 @@ def test_unreadable_image_stops_or_is_skipped_and_listed(tmp_path):
     assert len(skipped) == 1 and skipped[0]["reason"].startswith("Sequences/M001/T2/0004.jpg")
     image = cv2.imread(str(tmp_path / "bp4d" / "Sequences" / "F001" / "T1" / "0011.jpg"))
     np.testing.assert_array_equal(store.frames[1], preprocess(image[..., ::-1], 16))
+
+
+def test_prepare_disfa_layout(tmp_path):
+    from layouts import write_disfa
+
+    write_disfa(tmp_path / "disfa", n=8)
+    store = prepare(PrepareConfig(dataset="disfa", root=str(tmp_path / "disfa"), size=16, every=2),
+                    tmp_path / "st", workers=2, progress=False)
+    assert len(store) == 2 * 2 * 4 and set(store.index["position"]) == {0, 2, 4, 6}
+    assert (store.pose_groups == -1).all()  # no FERA view
+    row = int(np.flatnonzero((store.index["task"] == "right") & (store.index["position"] == 4))[0])
+    video = tmp_path / "disfa" / store.index.loc[row, "source"]
+    np.testing.assert_array_equal(store.frames[row], preprocess(read_frames(video)[4], 16))
