@@ -22,10 +22,10 @@ from poseau.data.index import (
     au_column,
     check_duplicates,
     empty_rows,
+    frame_count,
     make_index,
     read_label_set,
 )
-from poseau.data.video import count_frames
 from poseau.errors import PoseauError
 
 LABEL_RE = re.compile(r"^(SN\d+)_au(\d+)\.txt$", re.IGNORECASE)
@@ -62,10 +62,8 @@ def read_disfa(root: str | Path, problems: Problems | None = None) -> pd.DataFra
         if table is None:
             continue
         frames, values = table
-        try:
-            n = count_frames(video)
-        except PoseauError as exc:
-            problems.report(video, str(exc).removeprefix(f"{video}: "))
+        n = frame_count(video, problems)
+        if n is None:
             continue
         if n != len(frames):
             problems.report(video, f"{n} frames but {len(frames)} label rows in {subject}'s label files")

@@ -26,10 +26,10 @@ from poseau.data.index import (
     au_column,
     check_duplicates,
     empty_rows,
+    frame_count,
     make_index,
     read_label_set,
 )
-from poseau.data.video import count_frames
 from poseau.errors import PoseauError
 
 log = logging.getLogger(__name__)
@@ -77,10 +77,8 @@ def read_fera2017(root: str | Path, problems: Problems | None = None) -> pd.Data
             video = videos.get((*seq, view))
             if video is None:
                 continue
-            try:
-                n = count_frames(video)
-            except PoseauError as exc:
-                problems.report(video, str(exc).removeprefix(f"{video}: "))
+            n = frame_count(video, problems)
+            if n is None:
                 continue
             if frames is None:  # no labels: index every frame, all AUs missing
                 frames_v, values_v = np.arange(1, n + 1), {}

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from poseau.constants import AUS, INTENSITY_MAX, MISSING, VIEW_POSE_GROUP
+from poseau.data.video import count_frames
 from poseau.errors import PoseauError
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,15 @@ def read_label_set(files: dict[str, Path], problems: Problems) -> tuple[np.ndarr
             return None
         values[au] = table[1]
     return frames, values
+
+
+def frame_count(video: Path, problems: Problems) -> int | None:
+    """The video's frame count from its container, None (and a report) when it cannot be opened."""
+    try:
+        return count_frames(video)
+    except PoseauError as exc:
+        problems.report(video, str(exc).removeprefix(f"{video}: "))
+        return None
 
 
 def make_index(rows: dict[str, list | np.ndarray]) -> pd.DataFrame:
