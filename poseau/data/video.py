@@ -20,7 +20,10 @@ class VideoWriter:
         self.path = Path(path)
         self._container = av.open(str(self.path), mode="w", format="mp4")
         self._stream = self._container.add_stream("libx264", rate=Fraction(fps))
-        self._stream.time_base = Fraction(1, fps)
+        # Frames are stamped in 1/fps. Not the stream's time base: the mp4 muxer changes that to 1/12800 on
+        # the first packet, which once stamped every frame ~0 and made the muxer refuse frame 258.
+        self._time_base = Fraction(1, fps)
+        self._stream.codec_context.time_base = self._time_base
         self._stream.width = self._stream.height = size
         self._stream.pix_fmt = "yuv420p"
         self._stream.codec_context.thread_count = 1
@@ -31,7 +34,7 @@ class VideoWriter:
     def write(self, rgb: np.ndarray) -> None:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
         frame.pts = self.frames  # frame i is shown at i / fps
-        frame.time_base = self._stream.time_base
+        frame.time_base = self._time_base
         self._container.mux(self._stream.encode(frame))
         self.frames += 1
 
