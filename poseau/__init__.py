@@ -1,10 +1,22 @@
-"""poseau: facial action unit intensity across head poses."""
+"""poseau: facial action unit intensity across head poses.
 
-from poseau.config import PrepareConfig, SynthConfig
-from poseau.data import FrameDataset, FrameStore, prepare, read_dataset
-from poseau.synth.facemodel import load_face_model
-from poseau.synth.generate import synthesize
+The public names below load on first use, so that `poseau --help` or `poseau synth` do not import torch.
+"""
+
+from importlib import import_module
 
 __version__ = "0.1.0"
-__all__ = ["FrameDataset", "FrameStore", "PrepareConfig", "SynthConfig", "load_face_model", "prepare",
-           "read_dataset", "synthesize", "__version__"]
+
+_PUBLIC = {
+    "SynthConfig": "poseau.config", "PrepareConfig": "poseau.config",
+    "load_face_model": "poseau.synth.facemodel", "synthesize": "poseau.synth.generate",
+    "read_dataset": "poseau.data.readers", "prepare": "poseau.data.store", "FrameStore": "poseau.data.store",
+    "FrameDataset": "poseau.data.dataset",
+}
+__all__ = [*_PUBLIC, "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'poseau' has no attribute {name!r}")

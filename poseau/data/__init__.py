@@ -1,9 +1,17 @@
 """From datasets on disk to model input: readers -> frame index -> preprocessing -> frame store -> sampling
--> torch Dataset."""
+-> torch Dataset. Names load on first use (the Dataset imports torch)."""
 
-from poseau.data.dataset import FrameDataset
-from poseau.data.readers import read_dataset
-from poseau.data.sampling import Draw, balanced_draw, paper_draw
-from poseau.data.store import FrameStore, prepare
+from importlib import import_module
 
-__all__ = ["Draw", "FrameDataset", "FrameStore", "balanced_draw", "paper_draw", "prepare", "read_dataset"]
+_PUBLIC = {
+    "read_dataset": "poseau.data.readers", "prepare": "poseau.data.store", "FrameStore": "poseau.data.store",
+    "Draw": "poseau.data.sampling", "paper_draw": "poseau.data.sampling", "balanced_draw": "poseau.data.sampling",
+    "FrameDataset": "poseau.data.dataset",
+}
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'poseau.data' has no attribute {name!r}")
