@@ -1,0 +1,1 @@
+"""Backbones (one file per family), heads and the assembled models."""
