@@ -29,9 +29,8 @@ def test_efficientnet_lite0_imagenet_weights_classify_grace_hopper():
     state = torch.load(imagenet_file("efficientnet_lite0"), map_location="cpu", weights_only=True)
     image = Image.open(cbook.get_sample_data("grace_hopper.jpg")).convert("RGB").resize((224, 224))
     x = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 255
-    mean, std = torch.tensor(model.spec.mean).view(1, 3, 1, 1), torch.tensor(model.spec.std).view(1, 3, 1, 1)
     with torch.no_grad():
-        logits = model((x - mean) / std).mean((2, 3)) @ state["_fc.weight"].T + state["_fc.bias"]
+        logits = model(model.spec.normalise(x)).mean((2, 3)) @ state["_fc.weight"].T + state["_fc.bias"]
     assert int(logits.argmax()) == 652  # military uniform
 
 

@@ -62,11 +62,8 @@ def read_disfa(root: str | Path, problems: Problems | None = None) -> pd.DataFra
         if table is None:
             continue
         frames, values = table
-        n = frame_count(video, problems)
+        n = frame_count(video, problems, len(frames), f"{subject}'s label files")
         if n is None:
-            continue
-        if n != len(frames):
-            problems.report(video, f"{n} frames but {len(frames)} label rows in {subject}'s label files")
             continue
         add_sequence(rows, ("all", subject, camera, 0), frames, [str(video.relative_to(root))] * n,
                      np.arange(n), values)

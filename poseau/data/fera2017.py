@@ -77,15 +77,12 @@ def read_fera2017(root: str | Path, problems: Problems | None = None) -> pd.Data
             video = videos.get((*seq, view))
             if video is None:
                 continue
-            n = frame_count(video, problems)
+            n = frame_count(video, problems, None if frames is None else len(frames),
+                            next(iter(label_files.values())).name if label_files else "")
             if n is None:
                 continue
             if frames is None:  # no labels: index every frame, all AUs missing
                 frames_v, values_v = np.arange(1, n + 1), {}
-            elif n != len(frames):
-                problems.report(video, f"{n} frames but {len(frames)} label rows in "
-                                       f"{next(iter(label_files.values())).name}")
-                continue
             else:
                 frames_v, values_v = frames, values
             add_sequence(rows, (*seq, view), frames_v, [str(video.relative_to(root))] * n, np.arange(n), values_v)

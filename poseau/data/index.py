@@ -52,10 +52,10 @@ def au_column(number: int) -> str | None:
     return name if name in AUS else None
 
 
-def read_label_file(path: Path, problems: Problems, delimiter: str = ",") -> tuple[np.ndarray, np.ndarray] | None:
+def read_label_file(path: Path, problems: Problems) -> tuple[np.ndarray, np.ndarray] | None:
     """(frame numbers, intensities) of a headerless ``frame,intensity`` file; None when it is bad."""
     try:
-        table = np.loadtxt(path, delimiter=delimiter, ndmin=2)
+        table = np.loadtxt(path, delimiter=",", ndmin=2)
     except (ValueError, OSError) as exc:
         problems.report(path, f"not a 'frame,intensity' table ({str(exc).splitlines()[0]})")
         return None
@@ -96,13 +96,18 @@ def read_label_set(files: dict[str, Path], problems: Problems) -> tuple[np.ndarr
     return frames, values
 
 
-def frame_count(video: Path, problems: Problems) -> int | None:
-    """The video's frame count from its container, None (and a report) when it cannot be opened."""
+def frame_count(video: Path, problems: Problems, label_rows: int | None = None, labels: str = "") -> int | None:
+    """The video's frame count from its container; None (and a report) when it cannot be opened or, given
+    ``label_rows``, when the count differs from the rows of ``labels``."""
     try:
-        return count_frames(video)
+        n = count_frames(video)
     except PoseauError as exc:
         problems.report(video, str(exc).removeprefix(f"{video}: "))
         return None
+    if label_rows is not None and n != label_rows:
+        problems.report(video, f"{n} frames but {label_rows} label rows in {labels}")
+        return None
+    return n
 
 
 def make_index(rows: dict[str, list | np.ndarray]) -> pd.DataFrame:

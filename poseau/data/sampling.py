@@ -44,6 +44,13 @@ def _take(candidates: np.ndarray, n: int, rng: np.random.Generator, what: str) -
     return rng.choice(candidates, n, replace=False)
 
 
+def _draw_classes(rows: np.ndarray, y: np.ndarray, here: np.ndarray, n: int, rng: np.random.Generator,
+                  what: str) -> list[np.ndarray]:
+    """n rows with intensity 1-5 and n with intensity 0 among ``rows[here]`` (y: one AU's labels of rows)."""
+    return [_take(rows[here & (y >= 1) & (y != MISSING)], n, rng, f"{what} non-zero"),
+            _take(rows[here & (y == 0)], n, rng, f"{what} zero")]
+
+
 def paper_draw(labels: np.ndarray, views: np.ndarray, au: str, n: int = 3000, seed: int = 0,
                rows: np.ndarray | None = None) -> Draw:
     """For one AU: per view, n non-zero and n zero frames among ``rows`` (default: all).
@@ -56,9 +63,7 @@ def paper_draw(labels: np.ndarray, views: np.ndarray, au: str, n: int = 3000, se
     y, v = labels[rows, k], views[rows]
     picked = []
     for view in np.unique(v):
-        here = v == view
-        picked.append(_take(rows[here & (y >= 1) & (y != MISSING)], n, rng, f"{au} view {view} non-zero"))
-        picked.append(_take(rows[here & (y == 0)], n, rng, f"{au} view {view} zero"))
+        picked += _draw_classes(rows, y, v == view, n, rng, f"{au} view {view}")
     return Draw(rng.permutation(np.concatenate(picked)))
 
 
@@ -70,11 +75,8 @@ def balanced_draw(labels: np.ndarray, views: np.ndarray, n: int = 430, seed: int
     v = views[rows]
     picked = []
     for view in np.unique(v):
-        here = v == view
         for k, au in enumerate(AUS):
-            y = labels[rows, k]
-            picked.append(_take(rows[here & (y >= 1) & (y != MISSING)], n, rng, f"{au} view {view} non-zero"))
-            picked.append(_take(rows[here & (y == 0)], n, rng, f"{au} view {view} zero"))
+            picked += _draw_classes(rows, labels[rows, k], v == view, n, rng, f"{au} view {view}")
     drawn = rng.permutation(np.concatenate(picked))
     return Draw(drawn, balance_weights(labels[drawn]))
 

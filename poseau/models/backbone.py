@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
+from poseau.errors import PoseauError
+
 
 @dataclass(frozen=True)
 class InputSpec:
@@ -20,7 +22,7 @@ class InputSpec:
     size: int = 224  # the size its weights were trained at; other sizes work too
 
     def normalise(self, grey: torch.Tensor) -> torch.Tensor:
-        """(B, 1, H, W) in [0, 1] -> (B, channels, H, W) normalised."""
+        """(B, 1 or channels, H, W) in [0, 1] -> (B, channels, H, W) normalised; one channel is repeated."""
         x = grey.expand(-1, self.channels, -1, -1)
         mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
         std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
@@ -31,8 +33,6 @@ def load_matching(module: torch.nn.Module, state: dict[str, torch.Tensor], sourc
                   ignore_prefixes: tuple[str, ...] = ()) -> None:
     """Load ``state`` into ``module`` requiring every key and shape to match (keys under ignore_prefixes,
     such as a classifier the backbone drops, are left out)."""
-    from poseau.errors import PoseauError
-
     state = {k: v for k, v in state.items() if not k.startswith(ignore_prefixes)}
     own = module.state_dict()
     missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
