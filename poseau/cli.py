@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from poseau.config import DATASETS, SynthConfig
-from poseau.constants import VIEWS
+from poseau.constants import AUS, VIEWS
 from poseau.errors import PoseauError
 
 
@@ -94,6 +94,73 @@ def cmd_prepare(args: argparse.Namespace) -> None:
           + (f"; {len(skipped)} bad files left out (listed in store.json)" if skipped else ""))
 
 
+def _aus(text: str) -> tuple[str, ...]:
+    if text.lower() == "all":
+        return AUS
+    try:
+        aus = tuple(f"AU{int(t.strip().upper().removeprefix('AU')):02d}" for t in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"AUs must be 'all' or names like AU06,AU12, got {text!r}") from None
+    if not set(aus) <= set(AUS):
+        raise argparse.ArgumentTypeError(f"AUs must be among {', '.join(AUS)}, got {text!r}")
+    return aus
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from poseau.config import ModelConfig, TrainConfig
+    from poseau.data.store import FrameStore
+    from poseau.train.loop import train
+
+    store = FrameStore(args.store)
+    model = ModelConfig(kind=args.model, backbone=args.backbone, aus=args.aus, size=args.size or store.size,
+                        hidden=args.hidden)
+    config = TrainConfig(
+        stages=tuple(args.stages.split(",")) if args.stages else (), weights=args.weights,
+        per_class=args.per_class, val_per_class=args.val_per_class, train_partition=args.train_partition,
+        val_partition=args.val_partition, val_fraction=args.val_fraction, batch_size=args.batch_size,
+        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
+        alpha=args.alpha, max_epochs=args.max_epochs, patience=args.patience, seed=args.seed)
+    train(model, config, store, args.out, device=args.device, workers=args.workers, resume=args.resume,
+          progress=not args.quiet)
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    from poseau.config import MODEL_KINDS, OPTIMIZERS, STAGES, TrainConfig
+
+    d = TrainConfig()
+    p.add_argument("--store", required=True, help="a frame store made by `poseau prepare`")
+    p.add_argument("--out", required=True, help="the run folder (a killed run resumes in it with --resume)")
+    p.add_argument("--model", choices=MODEL_KINDS, default="pose-invariant")
+    p.add_argument("--aus", type=_aus, default=("AU12",), help="one AU as the paper (AU12), several, or all")
+    p.add_argument("--backbone", choices=["vgg16", "efficientnet_lite0"], default="vgg16")
+    p.add_argument("--size", type=int, help="input side; must equal the store's (default: the store's)")
+    p.add_argument("--hidden", type=int, default=256, help="hidden units of each regressor")
+    p.add_argument("--weights", default=d.weights,
+                   help="backbone start: imagenet, a weights file, or none (random)")
+    p.add_argument("--stages", help="comma-separated stages to run; pose-dependent: "
+                   f"{','.join(STAGES['pose-dependent'])} (default: all)")
+    p.add_argument("--per-class", type=int, default=d.per_class,
+                   help="frames per view and class (0: 3000 for one AU, 430 for several)")
+    p.add_argument("--val-per-class", type=int, default=d.val_per_class, help="the same for validation (0: as above)")
+    p.add_argument("--train-partition", default=d.train_partition)
+    p.add_argument("--val-partition", default=d.val_partition)
+    p.add_argument("--val-fraction", type=float, default=d.val_fraction,
+                   help="share of subjects that validate when the store has no validation partition")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="sgd (the paper) or adam")
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--momentum", type=float, default=d.momentum)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--alpha", type=float, default=d.alpha, help="weight of the pose cross-entropy (joint stage)")
+    p.add_argument("--max-epochs", type=int, default=d.max_epochs, help="per stage")
+    p.add_argument("--patience", type=int, default=d.patience,
+                   help="epochs without a lower validation loss before a stage stops (the paper: 1)")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="data loading processes")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
+
+
 def cmd_facemodel(args: argparse.Namespace) -> None:
     from poseau.synth.facemodel import load_face_model
 
@@ -143,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes")
     p.set_defaults(func=cmd_prepare)
 
+    p = sub.add_parser("train", help="train the paper's pose-invariant or pose-dependent model on a frame store")
+    _add_train_args(p)
+    p.set_defaults(func=cmd_train)
+
     p = sub.add_parser("facemodel", help="find, check, build or download the ICT-FaceKit face model")
     p.add_argument("action", choices=["where", "build", "download"])
     _add_model_arg(p)
@@ -157,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+    quiet = args.quiet or os.environ.get("RANK", "0") != "0"  # under torchrun, rank 0 alone reports
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:
         args.func(args)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from poseau.constants import VIEWS
+from poseau.constants import AUS, VIEWS
 from poseau.errors import PoseauError
 from poseau.fileio import write_text_atomic
 
@@ -76,19 +76,95 @@ class PrepareConfig:
                               f"(dataset one of {', '.join(DATASETS)}, size >= 8, every >= 1, views among 1-9)")
 
 
+MODEL_KINDS = ("pose-invariant", "pose-dependent")
+OPTIMIZERS = ("sgd", "adam")
+STAGES = {"pose-invariant": ("regress",), "pose-dependent": ("routed", "pose", "joint")}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """An AU model's architecture: what `load_model` rebuilds from a checkpoint."""
+
+    kind: str = "pose-invariant"         # or "pose-dependent"
+    backbone: str = "vgg16"              # or "efficientnet_lite0"
+    aus: tuple[str, ...] = ("AU12",)     # one AU (the paper: one network per AU) or several, one output each
+    size: int = 224                      # input side in pixels; must equal the store's
+    hidden: int = 256                    # neurons of each regressor's hidden layer
+
+    def __post_init__(self) -> None:
+        from poseau.models.weights import BACKBONES
+
+        checks = {"kind": self.kind in MODEL_KINDS, "backbone": self.backbone in BACKBONES,
+                  "aus": len(self.aus) > 0 and set(self.aus) <= set(AUS) and len(set(self.aus)) == len(self.aus),
+                  "size": self.size >= 32, "hidden": self.hidden >= 1}
+        bad = [k for k, ok in checks.items() if not ok]
+        if bad:
+            raise PoseauError(f"model config: invalid {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)} "
+                              f"(kind one of {', '.join(MODEL_KINDS)}, backbone one of {', '.join(BACKBONES)}, "
+                              f"AUs among {', '.join(AUS)}, size >= 32)")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a model is trained (the paper's defaults): draws, stages, optimiser, early stopping."""
+
+    stages: tuple[str, ...] = ()         # empty: all of the model kind's stages (see STAGES)
+    weights: str = "imagenet"            # backbone start: "imagenet", a weights file, or "none" (random)
+    per_class: int = 0                   # frames per view and class in the draw; 0: 3000 (one AU), 430 (several)
+    val_per_class: int = 0               # the same for the validation draw; 0: as per_class
+    train_partition: str = "train"
+    val_partition: str = "valid"         # when the store has no such partition, val_fraction of its subjects
+    val_fraction: float = 0.2
+    batch_size: int = 32
+    optimizer: str = "sgd"               # the paper's; "adam" converges in far fewer epochs
+    lr: float = 1e-4
+    momentum: float = 0.0                # SGD only
+    weight_decay: float = 0.0
+    alpha: float = 0.05                  # weight of the pose cross-entropy in the joint stage
+    max_epochs: int = 30                 # per stage
+    patience: int = 1                    # epochs without a lower validation loss before a stage stops
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        known = {s for stages in STAGES.values() for s in stages}
+        checks = {"stages": set(self.stages) <= known, "per_class": self.per_class >= 0,
+                  "val_per_class": self.val_per_class >= 0, "val_fraction": 0 < self.val_fraction < 1,
+                  "batch_size": self.batch_size >= 1, "optimizer": self.optimizer in OPTIMIZERS, "lr": self.lr > 0,
+                  "momentum": 0 <= self.momentum < 1,
+                  "alpha": self.alpha >= 0, "max_epochs": self.max_epochs >= 1, "patience": self.patience >= 1}
+        bad = [k for k, ok in checks.items() if not ok]
+        if bad:
+            raise PoseauError(f"train config: invalid {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)} "
+                              f"(stages among {', '.join(sorted(known))}; optimizer one of {', '.join(OPTIMIZERS)})")
+
+    def stages_for(self, kind: str) -> tuple[str, ...]:
+        if not self.stages:
+            return STAGES[kind]
+        wrong = [s for s in self.stages if s not in STAGES[kind]]
+        if wrong:
+            raise PoseauError(f"stages {', '.join(wrong)} do not apply to a {kind} model "
+                              f"(its stages: {', '.join(STAGES[kind])})")
+        return tuple(s for s in STAGES[kind] if s in self.stages)
+
+
 def to_dict(config) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
 
 
 def save_config(config, path: str | os.PathLike) -> None:
-    write_text_atomic(path, yaml.safe_dump({"kind": type(config).__name__, **to_dict(config)}, sort_keys=False))
+    write_text_atomic(path, yaml.safe_dump({"config": type(config).__name__, **to_dict(config)}, sort_keys=False))
 
 
 def load_config(cls, path: str | os.PathLike):
     data = yaml.safe_load(open(path))
-    data.pop("kind", None)
+    if data.pop("config", cls.__name__) != cls.__name__:
+        raise PoseauError(f"{path}: not a {cls.__name__} file")
+    return from_dict(cls, data, str(path))
+
+
+def from_dict(cls, data: dict, source: str = "config"):
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise PoseauError(f"{path}: unknown {cls.__name__} keys {', '.join(unknown)}")
+        raise PoseauError(f"{source}: unknown {cls.__name__} keys {', '.join(unknown)}")
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})

@@ -57,7 +57,7 @@ def test_layout_names_and_counts(small_dataset):
             assert frames.shape == (SMALL.frames, SMALL.size, SMALL.size, 3)  # frames = label rows
     assert (small_dataset / "contact_sheet.png").stat().st_size > 10_000
     assert load_config(SynthConfig, small_dataset / "synth_config.yaml") == SMALL
-    assert yaml.safe_load((small_dataset / "synth_config.yaml").read_text())["kind"] == "SynthConfig"
+    assert yaml.safe_load((small_dataset / "synth_config.yaml").read_text())["config"] == "SynthConfig"
 
 
 def test_missing_labels_come_in_runs(small_dataset):

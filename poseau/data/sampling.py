@@ -68,15 +68,16 @@ def paper_draw(labels: np.ndarray, views: np.ndarray, au: str, n: int = 3000, se
 
 
 def balanced_draw(labels: np.ndarray, views: np.ndarray, n: int = 430, seed: int = 0,
-                  rows: np.ndarray | None = None) -> Draw:
-    """For all 7 AUs at once: per view and AU, n non-zero and n zero frames, with balancing label weights."""
+                  rows: np.ndarray | None = None, aus: tuple[str, ...] = AUS) -> Draw:
+    """For several AUs at once (default all 7): per view and AU, n non-zero and n zero frames, with
+    balancing label weights."""
     rng = np.random.default_rng(seed)
     rows = np.arange(len(labels)) if rows is None else np.asarray(rows)
     v = views[rows]
     picked = []
     for view in np.unique(v):
-        for k, au in enumerate(AUS):
-            picked += _draw_classes(rows, labels[rows, k], v == view, n, rng, f"{au} view {view}")
+        for au in aus:
+            picked += _draw_classes(rows, labels[rows, AUS.index(au)], v == view, n, rng, f"{au} view {view}")
     drawn = rng.permutation(np.concatenate(picked))
     return Draw(drawn, balance_weights(labels[drawn]))
 

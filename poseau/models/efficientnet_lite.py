@@ -73,6 +73,12 @@ class EfficientNetLite0(nn.Module):
         self._conv_head = nn.Conv2d(cin, 1280, 1, bias=False)
         self._bn1 = nn.BatchNorm2d(1280, **BN)
 
+    @staticmethod
+    def feature_side(size: int) -> int:  # five stride-2 "same" convolutions, each rounding up
+        for _ in range(5):
+            size = -(-size // 2)
+        return size
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 3, H, W) -> (B, 1280, H/32, W/32)
         x = F.relu6(self._bn0(self._conv_stem(x)))
         for block in self._blocks:

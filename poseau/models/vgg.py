@@ -32,5 +32,9 @@ class VGG16Features(nn.Module):
                 channels = item
         self.features = nn.Sequential(*layers)
 
+    @staticmethod
+    def feature_side(size: int) -> int:  # five 2x2 pools, each rounding down
+        return size // 32
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 3, H, W) -> (B, 512, H/32, W/32)
         return self.features(x)

@@ -1,0 +1,1 @@
+"""Scoring: metrics (pure numpy), smoothing, model selection, tables and figures."""

@@ -1,0 +1,81 @@
+"""Model files that need nothing beside them: `load_model(path)` rebuilds the network from the file alone.
+
+A model file is a dict (torch.save, loadable with weights_only=True):
+    format         CHECKPOINT_FORMAT
+    poseau         the version that wrote it
+    model          the ModelConfig (kind, backbone, AUs, input size, hidden units)
+    aus            the AU names, in output order
+    input          the backbone's InputSpec (mean, std, channels, size)
+    preprocessing  how frames were made from images (grey, histogram equalisation, size, face crop)
+    pose_groups    the pose group names and the view -> group map the pose estimator was trained on
+    state_dict     the weights
+    train          (optional) the TrainConfig and where training stopped
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import torch
+
+from poseau.config import ModelConfig, from_dict, to_dict
+from poseau.constants import POSE_GROUPS, VIEW_POSE_GROUP
+from poseau.errors import PoseauError
+from poseau.fileio import atomic_path
+from poseau.models.backbone import InputSpec
+from poseau.models.model import AUModel
+
+CHECKPOINT_FORMAT = 1
+
+
+def model_record(model: AUModel, preprocessing: dict, train: dict | None = None) -> dict:
+    from poseau import __version__
+
+    record = {
+        "format": CHECKPOINT_FORMAT, "poseau": __version__, "model": to_dict(model.config), "aus": list(model.aus),
+        "input": dataclasses.asdict(model.spec), "preprocessing": dict(preprocessing),
+        "pose_groups": {"names": list(POSE_GROUPS), "views": {str(v): g for v, g in VIEW_POSE_GROUP.items()}},
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
+    if train is not None:
+        record["train"] = train
+    return record
+
+
+def save_atomic(obj: dict, path: str | os.PathLike) -> Path:
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+    return Path(path)
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise PoseauError(f"{path}: no such model file")
+    try:
+        record = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for a file that is not a checkpoint
+        raise PoseauError(f"{path}: not a poseau model file ({str(exc).splitlines()[0]})") from None
+    if not isinstance(record, dict) or "model" not in record:
+        raise PoseauError(f"{path}: not a poseau model file (no model record)")
+    if record.get("format") != CHECKPOINT_FORMAT:
+        raise PoseauError(f"{path}: model file format {record.get('format')}, this poseau reads {CHECKPOINT_FORMAT}")
+    return record
+
+
+def model_from_record(record: dict, source: str = "model") -> AUModel:
+    model = AUModel(from_dict(ModelConfig, record["model"], source), weights=None)
+    model.spec = InputSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in record["input"].items()})
+    try:
+        model.load_state_dict(record["state_dict"])
+    except RuntimeError as exc:
+        raise PoseauError(f"{source}: weights do not fit its own model config ({str(exc).splitlines()[0]})") from None
+    model.preprocessing = dict(record["preprocessing"])
+    return model
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> AUModel:
+    """The model saved at ``path``, in eval mode on ``device``; ``model.preprocessing`` says how to make its input."""
+    return model_from_record(read_checkpoint(path), str(path)).to(device).eval()

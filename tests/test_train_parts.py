@@ -1,0 +1,137 @@
+"""The pieces of training: losses and their gradients, stage freezing, batch order, early stopping, model files."""
+
+import pytest
+import torch
+
+from poseau.config import ModelConfig, TrainConfig
+from poseau.constants import AUS
+from poseau.errors import PoseauError
+from poseau.models.checkpoint import load_model, model_record, save_atomic
+from poseau.models.model import AUModel
+from poseau.train.distributed import World
+from poseau.train.loop import epoch_batches, set_trainable
+from poseau.train.losses import euclidean, stage_loss
+from poseau.train.stopping import EarlyStopping
+
+
+def batch(n=8, aus=7, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    mask = torch.rand(n, aus, generator=g) > 0.3
+    return {"image": torch.rand(n, 1, 32, 32, generator=g), "target": torch.rand(n, aus, generator=g) * mask,
+            "weight": mask.float(), "mask": mask, "pose": torch.arange(n) % 3}
+
+
+def grads(model):
+    return {k: p.grad.clone() for k, p in model.named_parameters() if p.grad is not None}
+
+
+@pytest.mark.parametrize("kind,stage", [("pose-invariant", "regress"), ("pose-dependent", "routed"),
+                                        ("pose-dependent", "joint")])
+def test_missing_labels_carry_no_gradient(kind, stage):
+    torch.manual_seed(0)
+    model = AUModel(ModelConfig(kind=kind, backbone="vgg16", aus=AUS, size=32))
+    b = batch()
+    seen = []
+    for fill in (0.0, 1.0):  # any value under a missing label
+        changed = dict(b, target=torch.where(b["mask"], b["target"], torch.full_like(b["target"], fill)))
+        model.zero_grad()
+        loss, _ = stage_loss(stage, model(changed["image"]), changed, alpha=0.05)
+        loss.backward()
+        seen.append((loss.item(), grads(model)))
+    assert seen[0][0] == pytest.approx(seen[1][0])
+    assert seen[0][1].keys() == seen[1][1].keys() and len(seen[0][1]) > 0
+    for k in seen[0][1]:
+        torch.testing.assert_close(seen[0][1][k], seen[1][1][k])
+    pred = torch.rand(8, 7, requires_grad=True)
+    euclidean(pred, b["target"], b["weight"]).backward()
+    assert (pred.grad[~b["mask"]] == 0).all() and (pred.grad[b["mask"]] != 0).any()
+
+
+def test_euclidean_is_half_the_mean_square_when_all_labels_are_valid():
+    p, y = torch.tensor([[0.2, 0.4], [1.0, 0.0]]), torch.tensor([[0.0, 0.4], [0.5, 0.5]])
+    assert euclidean(p, y, torch.ones_like(p)).item() == pytest.approx((0.04 + 0.25 + 0.25) / (2 * 4))
+
+
+def test_routed_stage_trains_each_frame_on_its_own_groups_regressor():
+    torch.manual_seed(0)
+    model = AUModel(ModelConfig(kind="pose-dependent", backbone="vgg16", aus=("AU12",), size=32))
+    set_trainable(model, "routed")
+    b = batch(aus=1)
+    b["pose"] = torch.ones(8, dtype=torch.long)  # all level
+    loss, _ = stage_loss("routed", model(b["image"]), b, 0.05)
+    loss.backward()
+    got = grads(model)
+    assert any(k.startswith("head.regressors.1.") for k in got)
+    assert not any(k.startswith(("head.regressors.0.", "head.regressors.2.")) and v.abs().sum() > 0
+                   for k, v in got.items())
+    assert not any(k.startswith("head.pose.") for k in got)  # the pose estimator waits for its own stage
+
+
+def test_pose_stage_trains_the_pose_estimator_alone():
+    torch.manual_seed(0)
+    model = AUModel(ModelConfig(kind="pose-dependent", backbone="efficientnet_lite0", aus=("AU12",), size=32))
+    set_trainable(model, "pose")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    model.train()
+    model.backbone.eval()
+    b = batch(aus=1)
+    stage_loss("pose", model(b["image"]), b, 0.05)[0].backward()
+    optimizer.step()
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed and all(k.startswith("head.pose.") for k in changed)
+
+
+def test_epoch_batches_depend_on_seed_stage_and_epoch_and_split_evenly_among_processes():
+    one = epoch_batches(100, 32, seed=0, stage=0, epoch=0, world=World())
+    assert len(one) == 3 and all(len(b) == 32 for b in one)  # the last, partial batch is dropped
+    assert one == epoch_batches(100, 32, 0, 0, 0, World())
+    assert one != epoch_batches(100, 32, 0, 0, 1, World()) and one != epoch_batches(100, 32, 0, 1, 0, World())
+    halves = [epoch_batches(100, 32, 0, 0, 0, World(rank=r, size=2)) for r in (0, 1)]
+    assert [a + b for a, b in zip(*halves, strict=True)] == one and all(len(b) == 16 for h in halves for b in h)
+
+
+def test_early_stopping_stops_when_the_validation_loss_rises():
+    stop = EarlyStopping(patience=1)
+    assert stop.step(0, 1.0) and stop.step(1, 0.5) and not stop.stop
+    assert not stop.step(2, 0.6) and stop.stop and stop.best_epoch == 1
+    patient = EarlyStopping(patience=2)
+    for epoch, loss in enumerate([1.0, 1.1, 0.9, 1.0]):
+        patient.step(epoch, loss)
+    assert not patient.stop and patient.best == 0.9
+
+
+@pytest.mark.parametrize("kind", ["pose-invariant", "pose-dependent"])
+def test_a_model_file_rebuilds_the_model_alone(tmp_path, kind):
+    torch.manual_seed(1)
+    model = AUModel(ModelConfig(kind=kind, backbone="efficientnet_lite0", aus=("AU06", "AU12"), size=64)).eval()
+    prep = {"grey": "ITU-R BT.601 luma", "equalize_histogram": True, "size": 64, "face_crop": False}
+    save_atomic(model_record(model, prep), tmp_path / "m.pt")
+    loaded = load_model(tmp_path / "m.pt")
+    x = torch.rand(3, 1, 64, 64)
+    with torch.no_grad():
+        for key, value in model(x).items():
+            torch.testing.assert_close(loaded(x)[key], value)
+    assert loaded.aus == ("AU06", "AU12") and loaded.preprocessing == prep and loaded.spec == model.spec
+    with pytest.raises(ValueError, match="takes 64x64"):
+        loaded(torch.rand(1, 1, 32, 32))
+
+
+def test_bad_model_files_get_one_clear_error(tmp_path):
+    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    with pytest.raises(PoseauError, match="junk.pt: not a poseau model file"):
+        load_model(tmp_path / "junk.pt")
+    with pytest.raises(PoseauError, match="no such model file"):
+        load_model(tmp_path / "absent.pt")
+    torch.save({"state_dict": {}}, tmp_path / "weights.pt")
+    with pytest.raises(PoseauError, match="no model record"):
+        load_model(tmp_path / "weights.pt")
+
+
+def test_stages_must_belong_to_the_model_kind():
+    assert TrainConfig().stages_for("pose-dependent") == ("routed", "pose", "joint")
+    assert TrainConfig(stages=("joint", "routed")).stages_for("pose-dependent") == ("routed", "joint")
+    with pytest.raises(PoseauError, match="do not apply to a pose-invariant"):
+        TrainConfig(stages=("routed",)).stages_for("pose-invariant")
+    with pytest.raises(PoseauError, match="optimizer"):
+        TrainConfig(optimizer="lbfgs")
