@@ -1,0 +1,167 @@
+"""Training end to end on synthetic stores: learning on held-out subjects, resume, data parallel, the CLI."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from poseau.cli import main
+from poseau.config import ModelConfig, PrepareConfig, SynthConfig, TrainConfig
+from poseau.constants import AUS
+from poseau.evaluate.metrics import icc31, rmse
+from poseau.models.checkpoint import load_model
+from poseau.models.model import AUModel
+
+LEARN = SynthConfig(train_subjects=12, valid_subjects=4, tasks=1, frames=30, size=128, seed=3)
+
+
+@pytest.fixture(scope="module")
+def stores(face_model_file, tmp_path_factory):
+    """The same 16 rendered subjects (12 train, 4 valid) prepared at 64 and 32 pixels."""
+    from poseau.data.store import prepare
+    from poseau.synth.generate import synthesize
+
+    root = tmp_path_factory.mktemp("learn")
+    data = synthesize(LEARN, root / "data", face_model_file, workers=2, contact_sheet=False, progress=False)
+    return {size: prepare(PrepareConfig(root=str(data), size=size), root / f"store{size}", workers=2,
+                          progress=False) for size in (32, 64)}
+
+
+def held_out_scores(model_path, store, au="AU12"):
+    """ICC and RMSE (0-5) of the model's AU on every frame of the validation partition, and of a constant."""
+    model = load_model(model_path)
+    rows = np.flatnonzero(store.index["partition"].to_numpy() == "valid")
+    with torch.no_grad():
+        x = torch.from_numpy(np.array(store.frames[rows]))[:, None].float() / 255
+        pred = torch.cat([model(x[i:i + 256])["intensity"] for i in range(0, len(x), 256)]).numpy()
+    y = store.labels[rows, AUS.index(au)]
+    p = pred[:, model.aus.index(au)] * 5
+    train_mean = store.labels[store.index["partition"].to_numpy() == "train", AUS.index(au)].mean()
+    return icc31(y, p), rmse(y, p), rmse(y, np.full(len(y), train_mean))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind,stages,epochs", [("pose-invariant", (), 4), ("pose-dependent", ("routed", "pose"), 4)])
+def test_short_training_beats_a_constant_on_held_out_subjects(stores, tmp_path, kind, stages, epochs):
+    from poseau.train.loop import train
+
+    torch.set_num_threads(2)
+    config = TrainConfig(stages=stages, optimizer="adam", lr=5e-4, batch_size=16, per_class=100, val_per_class=30,
+                         max_epochs=epochs, patience=epochs)
+    path = train(ModelConfig(kind=kind, backbone="efficientnet_lite0", aus=("AU12",), size=64), config, stores[64],
+                 tmp_path / "run", workers=0, progress=False)
+    icc, err, constant_err = held_out_scores(path, stores[64])
+    print(f"{kind}: held-out ICC {icc:.3f}, RMSE {err:.3f} (constant {constant_err:.3f})")
+    assert icc > 0.5 and err < constant_err
+    history = pd.read_csv(tmp_path / "run" / "train.csv")
+    assert history["icc_AU12"].iloc[-1] > history["icc_AU12"].iloc[0]
+    if kind == "pose-dependent":
+        assert history.loc[history["stage"] == "pose", "pose_accuracy"].max() > 0.9  # three pitch groups
+    assert (tmp_path / "run" / "curves.png").stat().st_size > 0
+
+
+def tiny(kind="pose-dependent", backbone="efficientnet_lite0", **train):
+    defaults = dict(weights="none", per_class=4, val_per_class=2, batch_size=8, lr=0.01, momentum=0.9,
+                    max_epochs=2, patience=2)
+    model = ModelConfig(kind=kind, backbone=backbone, aus=("AU06", "AU12"), size=32)
+    return model, TrainConfig(**{**defaults, **train})
+
+
+def weights(path):
+    return torch.load(path, weights_only=True)["state_dict"]
+
+
+def test_resumed_training_ends_equal_to_an_uninterrupted_one(stores, tmp_path):
+    from poseau.train.loop import train
+
+    model_config, config = tiny()
+    clean = train(model_config, config, stores[32], tmp_path / "clean", workers=0, progress=False)
+
+    class Killed(Exception):
+        pass
+
+    def kill_in_stage_pose(stage, epoch):
+        if (stage, epoch) == ("pose", 1):
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(model_config, config, stores[32], tmp_path / "resumed", workers=0, progress=False,
+              on_epoch=kill_in_stage_pose)
+    assert (tmp_path / "resumed" / "last.pt").is_file() and not (tmp_path / "resumed" / "model.pt").exists()
+    with pytest.raises(Exception, match="pass --resume"):
+        train(model_config, config, stores[32], tmp_path / "resumed", workers=0, progress=False)
+    with pytest.raises(Exception, match="another config"):
+        train(model_config, TrainConfig(**{**config.__dict__, "lr": 0.5}), stores[32], tmp_path / "resumed",
+              resume=True, workers=0, progress=False)
+    resumed = train(model_config, config, stores[32], tmp_path / "resumed", resume=True, workers=0, progress=False)
+    a, b = weights(clean), weights(resumed)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    drop = ["seconds"]
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "clean" / "train.csv").drop(columns=drop),
+                                  pd.read_csv(tmp_path / "resumed" / "train.csv").drop(columns=drop))
+
+
+def train_args(store, out, *extra):
+    return ["train", "--store", str(store.path), "--out", str(out), "--model", "pose-dependent", "--aus", "AU06,AU12",
+            "--weights", "none", "--per-class", "4", "--val-per-class", "2", "--batch-size", "8", "--lr", "0.01",
+            "--momentum", "0.9", "--max-epochs", "2", "--patience", "2", "--workers", "0", *extra]
+
+
+@pytest.mark.slow
+def test_killed_train_process_resumes_to_the_same_model(stores, tmp_path):
+    """A real SIGKILL of `poseau train` between epochs, then --resume."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cli = [sys.executable, "-m", "poseau", "--quiet"]
+    csv = tmp_path / "killed" / "train.csv"
+    lite = ("--backbone", "efficientnet_lite0")
+    proc = subprocess.Popen([*cli, *train_args(stores[32], tmp_path / "killed", *lite)], env=env,
+                            start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if csv.is_file() and len(csv.read_text().splitlines()) >= 3:  # header and two epochs
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "training finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "killed" / "model.pt").exists()
+    subprocess.run([*cli, *train_args(stores[32], tmp_path / "killed", *lite, "--resume")], env=env, check=True)
+    subprocess.run([*cli, *train_args(stores[32], tmp_path / "clean", *lite)], env=env, check=True)
+    a, b = weights(tmp_path / "killed" / "model.pt"), weights(tmp_path / "clean" / "model.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.slow
+def test_two_process_data_parallel_training_equals_one_process(stores, tmp_path):
+    """torchrun with two gloo CPU processes, each reading half of every batch, against one process (VGG16:
+    no batch norm, whose statistics would differ per process)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    args = train_args(stores[32], tmp_path / "ddp", "--backbone", "vgg16")
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                    "-m", "poseau", "--quiet", *args], env=env, check=True)
+    subprocess.run([sys.executable, "-m", "poseau", "--quiet",
+                    *train_args(stores[32], tmp_path / "one", "--backbone", "vgg16")], env=env, check=True)
+    ddp, one = weights(tmp_path / "ddp" / "model.pt"), weights(tmp_path / "one" / "model.pt")
+    torch.manual_seed(0)  # the seed train() starts the model from
+    start = AUModel(ModelConfig(kind="pose-dependent", backbone="vgg16", aus=("AU06", "AU12"), size=32)).state_dict()
+    moved = max((one[k] - start[k]).abs().max().item() for k in one)
+    diff = max((ddp[k] - one[k]).abs().max().item() for k in one)
+    assert diff < 1e-5 and moved > 1000 * diff
+    h_ddp, h_one = (pd.read_csv(tmp_path / d / "train.csv") for d in ("ddp", "one"))
+    assert list(h_ddp["stage"]) == list(h_one["stage"]) == ["routed"] * 2 + ["pose"] * 2 + ["joint"] * 2
+    np.testing.assert_allclose(h_ddp["val_loss"], h_one["val_loss"], rtol=1e-4)
+
+
+def test_train_cli_bad_input_is_one_line_and_exit_2(stores, tmp_path, capsys):
+    assert main(["train", "--store", str(tmp_path / "nothing"), "--out", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err.strip().count("\n") == 0
+    assert main(["train", "--store", str(stores[32].path), "--out", str(tmp_path / "r"), "--size", "64"]) == 2
+    assert "frames are 32x32, the model takes 64" in capsys.readouterr().err
+    assert main(train_args(stores[32], tmp_path / "r", "--stages", "regress")) == 2
+    assert "do not apply to a pose-dependent" in capsys.readouterr().err
