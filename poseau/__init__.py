@@ -12,6 +12,8 @@ _PUBLIC = {
     "load_face_model": "poseau.synth.facemodel", "synthesize": "poseau.synth.generate",
     "read_dataset": "poseau.data.readers", "prepare": "poseau.data.store", "FrameStore": "poseau.data.store",
     "FrameDataset": "poseau.data.dataset",
+    "ModelConfig": "poseau.config", "TrainConfig": "poseau.config", "AUModel": "poseau.models.model",
+    "load_model": "poseau.models.checkpoint",
 }
 __all__ = [*_PUBLIC, "__version__"]
 

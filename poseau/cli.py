@@ -125,14 +125,14 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
-    from poseau.config import MODEL_KINDS, OPTIMIZERS, STAGES, TrainConfig
+    from poseau.config import BACKBONE_NAMES, MODEL_KINDS, OPTIMIZERS, STAGES, TrainConfig
 
     d = TrainConfig()
     p.add_argument("--store", required=True, help="a frame store made by `poseau prepare`")
     p.add_argument("--out", required=True, help="the run folder (a killed run resumes in it with --resume)")
     p.add_argument("--model", choices=MODEL_KINDS, default="pose-invariant")
     p.add_argument("--aus", type=_aus, default=("AU12",), help="one AU as the paper (AU12), several, or all")
-    p.add_argument("--backbone", choices=["vgg16", "efficientnet_lite0"], default="vgg16")
+    p.add_argument("--backbone", choices=BACKBONE_NAMES, default="vgg16")
     p.add_argument("--size", type=int, help="input side; must equal the store's (default: the store's)")
     p.add_argument("--hidden", type=int, default=256, help="hidden units of each regressor")
     p.add_argument("--weights", default=d.weights,
@@ -157,7 +157,7 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
                    help="epochs without a lower validation loss before a stage stops (the paper: 1)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="data loading processes")
+    p.add_argument("--workers", type=int, help="data loading processes (default: 0 on a CPU, up to 4 otherwise)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
 
 

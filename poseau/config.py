@@ -77,6 +77,7 @@ class PrepareConfig:
 
 
 MODEL_KINDS = ("pose-invariant", "pose-dependent")
+BACKBONE_NAMES = ("vgg16", "efficientnet_lite0")  # poseau.models.weights.BACKBONES builds them
 OPTIMIZERS = ("sgd", "adam")
 STAGES = {"pose-invariant": ("regress",), "pose-dependent": ("routed", "pose", "joint")}
 
@@ -92,15 +93,13 @@ class ModelConfig:
     hidden: int = 256                    # neurons of each regressor's hidden layer
 
     def __post_init__(self) -> None:
-        from poseau.models.weights import BACKBONES
-
-        checks = {"kind": self.kind in MODEL_KINDS, "backbone": self.backbone in BACKBONES,
+        checks = {"kind": self.kind in MODEL_KINDS, "backbone": self.backbone in BACKBONE_NAMES,
                   "aus": len(self.aus) > 0 and set(self.aus) <= set(AUS) and len(set(self.aus)) == len(self.aus),
                   "size": self.size >= 32, "hidden": self.hidden >= 1}
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
             raise PoseauError(f"model config: invalid {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)} "
-                              f"(kind one of {', '.join(MODEL_KINDS)}, backbone one of {', '.join(BACKBONES)}, "
+                              f"(kind one of {', '.join(MODEL_KINDS)}, backbone one of {', '.join(BACKBONE_NAMES)}, "
                               f"AUs among {', '.join(AUS)}, size >= 32)")
 
 

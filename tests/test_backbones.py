@@ -9,6 +9,12 @@ from poseau.models.backbone import load_matching
 from poseau.models.weights import BACKBONES, create_backbone, imagenet_file
 
 
+def test_every_backbone_name_of_the_config_is_built():
+    from poseau.config import BACKBONE_NAMES
+
+    assert set(BACKBONE_NAMES) == set(BACKBONES)
+
+
 @pytest.mark.parametrize("name", sorted(BACKBONES))
 @pytest.mark.parametrize("size", [128, 224])
 def test_feature_map_shapes(name, size):
