@@ -1,11 +1,8 @@
 """`prepare`: the frame store's counts, labels and pixels, resuming, options and bad input."""
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 
 import cv2
 import numpy as np
@@ -133,6 +130,7 @@ def test_interrupted_prepare_resumes_to_the_same_store(small_dataset, tmp_path, 
 def test_killed_prepare_process_resumes_to_the_same_store(tmp_path):
     """A real SIGKILL in the middle of `poseau prepare` (face crop on: slow enough to be caught midway)."""
     from layouts import write_labels
+    from processes import kill_when
 
     root = tmp_path / "data"
     for i in range(8):
@@ -141,15 +139,8 @@ def test_killed_prepare_process_resumes_to_the_same_store(tmp_path):
     args = [sys.executable, "-m", "poseau", "-q", "prepare", "--dataset", "fera2017", "--root", str(root),
             "--size", "48", "--face-crop", "--workers", "1"]
     done_log = tmp_path / "killed" / ".prepare" / "done.tsv"
-    proc = subprocess.Popen([*args, "--out", str(tmp_path / "killed")], start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if done_log.is_file() and len(done_log.read_text().splitlines()) >= 2:
-            break
-        time.sleep(0.01)
-    assert proc.poll() is None, "prepare finished before it could be killed"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_when([*args, "--out", str(tmp_path / "killed")],
+              lambda: done_log.is_file() and len(done_log.read_text().splitlines()) >= 2, timeout=120)
     assert not (tmp_path / "killed" / "store.json").exists()
 
     for out in ("killed", "clean"):

@@ -1,15 +1,14 @@
 """Training end to end on synthetic stores: learning on held-out subjects, resume, data parallel, the CLI."""
 
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from processes import kill_when
 
 from poseau.cli import main
 from poseau.config import ModelConfig, PrepareConfig, SynthConfig, TrainConfig
@@ -121,16 +120,8 @@ def test_killed_train_process_resumes_to_the_same_model(stores, tmp_path):
     cli = [sys.executable, "-m", "poseau", "--quiet"]
     csv = tmp_path / "killed" / "train.csv"
     lite = ("--backbone", "efficientnet_lite0")
-    proc = subprocess.Popen([*cli, *train_args(stores[32], tmp_path / "killed", *lite)], env=env,
-                            start_new_session=True)
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        if csv.is_file() and len(csv.read_text().splitlines()) >= 3:  # header and two epochs
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "training finished before it could be killed"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_when([*cli, *train_args(stores[32], tmp_path / "killed", *lite)],
+              lambda: csv.is_file() and len(csv.read_text().splitlines()) >= 3, env=env)  # header and two epochs
     assert not (tmp_path / "killed" / "model.pt").exists()
     subprocess.run([*cli, *train_args(stores[32], tmp_path / "killed", *lite, "--resume")], env=env, check=True)
     subprocess.run([*cli, *train_args(stores[32], tmp_path / "clean", *lite)], env=env, check=True)

@@ -121,7 +121,7 @@ def test_bad_model_files_get_one_clear_error(tmp_path):
     (tmp_path / "junk.pt").write_text("not a checkpoint")
     with pytest.raises(PoseauError, match="junk.pt: not a poseau model file"):
         load_model(tmp_path / "junk.pt")
-    with pytest.raises(PoseauError, match="no such model file"):
+    with pytest.raises(PoseauError, match="no such poseau model file"):
         load_model(tmp_path / "absent.pt")
     torch.save({"state_dict": {}}, tmp_path / "weights.pt")
     with pytest.raises(PoseauError, match="no model record"):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -27,6 +29,17 @@ class InputSpec:
         mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
         std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
         return (x - mean) / std
+
+
+def torch_load(path: str | os.PathLike, what: str):
+    """``torch.load`` of tensors and plain containers only, or one clear error naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise PoseauError(f"{path}: no such {what}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for a file that is not a checkpoint
+        raise PoseauError(f"{path}: not a {what} ({str(exc).splitlines()[0]})") from None
 
 
 def load_matching(module: torch.nn.Module, state: dict[str, torch.Tensor], source: str,

@@ -24,7 +24,7 @@ from poseau.config import ModelConfig, from_dict, to_dict
 from poseau.constants import POSE_GROUPS, VIEW_POSE_GROUP
 from poseau.errors import PoseauError
 from poseau.fileio import atomic_path
-from poseau.models.backbone import InputSpec
+from poseau.models.backbone import InputSpec, torch_load
 from poseau.models.model import AUModel
 
 CHECKPOINT_FORMAT = 1
@@ -51,13 +51,7 @@ def save_atomic(obj: dict, path: str | os.PathLike) -> Path:
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise PoseauError(f"{path}: no such model file")
-    try:
-        record = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for a file that is not a checkpoint
-        raise PoseauError(f"{path}: not a poseau model file ({str(exc).splitlines()[0]})") from None
+    record = torch_load(path, "poseau model file")
     if not isinstance(record, dict) or "model" not in record:
         raise PoseauError(f"{path}: not a poseau model file (no model record)")
     if record.get("format") != CHECKPOINT_FORMAT:

@@ -17,7 +17,7 @@ import torch
 from platformdirs import user_cache_dir
 
 from poseau.errors import PoseauError
-from poseau.models.backbone import load_matching
+from poseau.models.backbone import load_matching, torch_load
 from poseau.models.efficientnet_lite import EfficientNetLite0
 from poseau.models.vgg import VGG16Features
 
@@ -55,12 +55,7 @@ def create_backbone(name: str, weights: str | os.PathLike | None = "imagenet",
     if weights is None:
         return model
     path = imagenet_file(name, progress=progress) if weights == "imagenet" else Path(weights)
-    if not path.is_file():
-        raise PoseauError(f"{path}: no such weights file for {name}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for a file that is not a checkpoint
-        raise PoseauError(f"{path}: not a PyTorch weights file ({str(exc).splitlines()[0]})") from None
+    state = torch_load(path, f"PyTorch weights file for {name}")
     load_matching(model, state, str(path), ignore_prefixes=CLASSIFIERS[name])
     log.info("%s: ImageNet weights from %s", name, path)
     return model
