@@ -42,10 +42,7 @@ class SynthConfig:
             "missing_rate": 0.0 <= self.missing_rate < 1.0, "supersample": self.supersample >= 1,
             "identity_modes": self.identity_modes >= 0, "jitter_deg": self.jitter_deg >= 0,
         }
-        bad = [k for k, ok in checks.items() if not ok]
-        if bad:
-            raise PoseauError(f"synth config: invalid {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)} "
-                              "(tasks 1-8, size even and >= 16, views among 1-9)")
+        _require(self, "synth", checks, "tasks 1-8, size even and >= 16, views among 1-9")
 
 
 DATASETS = ("fera2017", "bp4d", "disfa", "manifest")
@@ -70,10 +67,8 @@ class PrepareConfig:
             "dataset": self.dataset in DATASETS, "size": self.size >= 8, "every": self.every >= 1,
             "crop_scale": self.crop_scale > 0, "views": set(self.views) <= set(VIEWS),
         }
-        bad = [k for k, ok in checks.items() if not ok]
-        if bad:
-            raise PoseauError(f"prepare config: invalid {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)} "
-                              f"(dataset one of {', '.join(DATASETS)}, size >= 8, every >= 1, views among 1-9)")
+        _require(self, "prepare", checks,
+                 f"dataset one of {', '.join(DATASETS)}, size >= 8, every >= 1, views among 1-9")
 
 
 MODEL_KINDS = ("pose-invariant", "pose-dependent")
@@ -96,11 +91,8 @@ class ModelConfig:
         checks = {"kind": self.kind in MODEL_KINDS, "backbone": self.backbone in BACKBONE_NAMES,
                   "aus": len(self.aus) > 0 and set(self.aus) <= set(AUS) and len(set(self.aus)) == len(self.aus),
                   "size": self.size >= 32, "hidden": self.hidden >= 1}
-        bad = [k for k, ok in checks.items() if not ok]
-        if bad:
-            raise PoseauError(f"model config: invalid {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)} "
-                              f"(kind one of {', '.join(MODEL_KINDS)}, backbone one of {', '.join(BACKBONE_NAMES)}, "
-                              f"AUs among {', '.join(AUS)}, size >= 32)")
+        _require(self, "model", checks, f"kind one of {', '.join(MODEL_KINDS)}, backbone one of "
+                 f"{', '.join(BACKBONE_NAMES)}, AUs among {', '.join(AUS)}, size >= 32")
 
 
 @dataclass(frozen=True)
@@ -131,10 +123,8 @@ class TrainConfig:
                   "batch_size": self.batch_size >= 1, "optimizer": self.optimizer in OPTIMIZERS, "lr": self.lr > 0,
                   "momentum": 0 <= self.momentum < 1,
                   "alpha": self.alpha >= 0, "max_epochs": self.max_epochs >= 1, "patience": self.patience >= 1}
-        bad = [k for k, ok in checks.items() if not ok]
-        if bad:
-            raise PoseauError(f"train config: invalid {', '.join(f'{k}={getattr(self, k)!r}' for k in bad)} "
-                              f"(stages among {', '.join(sorted(known))}; optimizer one of {', '.join(OPTIMIZERS)})")
+        _require(self, "train", checks,
+                 f"stages among {', '.join(sorted(known))}; optimizer one of {', '.join(OPTIMIZERS)}")
 
     def stages_for(self, kind: str) -> tuple[str, ...]:
         if not self.stages:
@@ -144,6 +134,13 @@ class TrainConfig:
             raise PoseauError(f"stages {', '.join(wrong)} do not apply to a {kind} model "
                               f"(its stages: {', '.join(STAGES[kind])})")
         return tuple(s for s in STAGES[kind] if s in self.stages)
+
+
+def _require(config, what: str, checks: dict[str, bool], hint: str) -> None:
+    """One line naming every field whose check failed, with their values and what is allowed."""
+    bad = [k for k, ok in checks.items() if not ok]
+    if bad:
+        raise PoseauError(f"{what} config: invalid {', '.join(f'{k}={getattr(config, k)!r}' for k in bad)} ({hint})")
 
 
 def to_dict(config) -> dict:

@@ -14,7 +14,6 @@ order comes from (seed, stage, epoch) alone, so a resumed run ends as an uninter
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import time
@@ -251,7 +250,7 @@ def _train(model_config, train_config, store, out, dev, workers, resume, progres
                 log.info("%s epoch %d: training loss %.5f, validation loss %.5f, ICC %s", stage, epoch + 1, loss,
                          val["val_loss"], " ".join(f"{au} {val[f'icc_{au}']:.3f}" for au in model_config.aus))
                 if improved:
-                    best = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
+                    best = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
                     if world.main:
                         save_atomic(model_record(model, store.meta["preprocessing"],
                                                  train_info(si, epoch + 1, stopping)), files.best)
