@@ -10,6 +10,9 @@ A model file is a dict (torch.save, loadable with weights_only=True):
     pose_groups    the pose group names and the view -> group map the pose estimator was trained on
     state_dict     the weights
     train          (optional) the TrainConfig and where training stopped
+
+A mixed model's file holds format, poseau, aus, preprocessing, "mixed" (the AU -> member pick and the
+selection scores) and "members", a list of the records above (without "train").
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from poseau.constants import POSE_GROUPS, VIEW_POSE_GROUP
 from poseau.errors import PoseauError
 from poseau.fileio import atomic_path
 from poseau.models.backbone import InputSpec, torch_load
+from poseau.models.mixed import MixedModel
 from poseau.models.model import AUModel
 
 CHECKPOINT_FORMAT = 1
@@ -44,6 +48,15 @@ def model_record(model: AUModel, preprocessing: dict, train: dict | None = None)
     return record
 
 
+def mixed_record(model: MixedModel) -> dict:
+    from poseau import __version__
+
+    return {"format": CHECKPOINT_FORMAT, "poseau": __version__, "aus": list(model.aus),
+            "preprocessing": dict(model.preprocessing),
+            "mixed": {"pick": dict(model.pick), "selection": dict(model.selection)},
+            "members": [model_record(m, m.preprocessing) for m in model.members]}
+
+
 def save_atomic(obj: dict, path: str | os.PathLike) -> Path:
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
@@ -52,14 +65,17 @@ def save_atomic(obj: dict, path: str | os.PathLike) -> Path:
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
     record = torch_load(path, "poseau model file")
-    if not isinstance(record, dict) or "model" not in record:
+    if not isinstance(record, dict) or not ("model" in record or "mixed" in record):
         raise PoseauError(f"{path}: not a poseau model file (no model record)")
     if record.get("format") != CHECKPOINT_FORMAT:
         raise PoseauError(f"{path}: model file format {record.get('format')}, this poseau reads {CHECKPOINT_FORMAT}")
     return record
 
 
-def model_from_record(record: dict, source: str = "model") -> AUModel:
+def model_from_record(record: dict, source: str = "model") -> AUModel | MixedModel:
+    if "mixed" in record:
+        members = [model_from_record(r, f"{source} (member {i + 1})") for i, r in enumerate(record["members"])]
+        return MixedModel(members, record["mixed"]["pick"], record["mixed"]["selection"])
     model = AUModel(from_dict(ModelConfig, record["model"], source), weights=None)
     model.spec = InputSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in record["input"].items()})
     try:
@@ -70,6 +86,7 @@ def model_from_record(record: dict, source: str = "model") -> AUModel:
     return model
 
 
-def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> AUModel:
-    """The model saved at ``path``, in eval mode on ``device``; ``model.preprocessing`` says how to make its input."""
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> AUModel | MixedModel:
+    """The model (or mixed model) saved at ``path``, in eval mode on ``device``; ``model.preprocessing`` says
+    how to make its input, ``model.aus`` names its outputs."""
     return model_from_record(read_checkpoint(path), str(path)).to(device).eval()

@@ -32,10 +32,15 @@ class AUModel(nn.Module):
         self.spec = self.backbone.spec
         side = BACKBONES[config.backbone].feature_side(config.size)
         self.head = HEADS[config.kind](self.backbone.out_channels * side * side, len(config.aus), config.hidden)
+        self.preprocessing: dict = {}  # how frames are made from images; set from the store or the model file
 
     @property
     def aus(self) -> tuple[str, ...]:
         return self.config.aus
+
+    @property
+    def size(self) -> int:
+        return self.config.size
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.backbone(self.spec.normalise(x))

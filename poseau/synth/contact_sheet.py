@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from poseau.constants import AUS, VIEW_ANGLES, VIEWS  # noqa: E402
-from poseau.fileio import atomic_path  # noqa: E402
-from poseau.synth.appearance import Lighting, sample_identity  # noqa: E402
-from poseau.synth.camera import Camera  # noqa: E402
-from poseau.synth.facemodel import FaceModel  # noqa: E402
-from poseau.synth.render import FaceRenderer  # noqa: E402
+from poseau.constants import AUS, VIEW_ANGLES, VIEWS
+from poseau.plotting import pyplot, save_figure
+from poseau.synth.appearance import Lighting, sample_identity
+from poseau.synth.camera import Camera
+from poseau.synth.facemodel import FaceModel
+from poseau.synth.render import FaceRenderer
 
 SHEET_LIGHT = Lighting(direction=np.array([0.3, 0.4, 0.87], np.float32), ambient=0.35,
                        diffuse=0.7, specular=0.05, background=np.full(3, 0.1, np.float32))
@@ -35,7 +31,7 @@ def draw_contact_sheet(model: FaceModel, path: str | Path, size: int = 224, seed
                        intensity: float = 4.0, views: tuple[int, ...] = VIEWS) -> Path:
     images = contact_sheet_images(model, size, seed, intensity, views)
     rows, cols = images.shape[:2]
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.3 + 0.4), squeeze=False)
+    fig, axes = pyplot().subplots(rows, cols, figsize=(cols * 1.3, rows * 1.3 + 0.4), squeeze=False)
     titles = ["neutral"] + [f"{au} = {intensity:g}" for au in AUS]
     for r, view in enumerate(views):
         for c in range(cols):
@@ -50,8 +46,5 @@ def draw_contact_sheet(model: FaceModel, path: str | Path, size: int = 224, seed
                 ax.set_ylabel(f"view {view}\np{pitch:+.0f} y{yaw:+.0f}", fontsize=7)
     fig.suptitle("poseau synth: views (rows) x AUs (columns)", fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return path
+    save_figure(fig, path)
+    return Path(path)

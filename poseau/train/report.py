@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from poseau.fileio import atomic_path, write_text_atomic
+from poseau.plotting import pyplot, save_figure
 
 
 def write_history(history: list[dict], path: str | os.PathLike) -> None:
@@ -18,11 +19,7 @@ def write_history(history: list[dict], path: str | os.PathLike) -> None:
 
 def plot_curves(history: list[dict], aus: tuple[str, ...], path: str | os.PathLike) -> None:
     """Training and validation loss per epoch (one panel per stage), and the validation ICC per AU."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     frame = pd.DataFrame(history)
     stages = list(dict.fromkeys(frame["stage"]))
     fig, axes = plt.subplots(1, len(stages) + 1, figsize=(4 * (len(stages) + 1), 3.4), squeeze=False)
@@ -41,9 +38,7 @@ def plot_curves(history: list[dict], aus: tuple[str, ...], path: str | os.PathLi
     ax.set(title="validation ICC(3,1)", xlabel="epoch (all stages)", ylim=(min(0.0, ax.get_ylim()[0]), 1))
     ax.legend(fontsize="small", ncol=2)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def summary_text(history: list[dict], aus: tuple[str, ...], out: Path) -> str:

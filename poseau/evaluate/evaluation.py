@@ -1,0 +1,146 @@
+"""`poseau evaluate`: score models on a partition of a frame store, as the paper reports them.
+
+For each model, a folder NAME/ with
+    predictions.csv      one row per frame: keys, labels (9 = missing), AU12_r (median-filtered when asked),
+                         AU12_raw (before the filter), pose group probabilities for a pose-dependent model
+    metrics.json         per AU pooled, per view, means over AUs, what was undefined and why
+    views_icc|views_rmse|views_pcc .md/.csv/.tex   Tables II-III: per AU and view, and all views pooled
+    view_icc.png         Fig. 2: the ICC matrix between views, per AU
+    view_scores.png      ICC per AU and view
+and beside them models.md/.csv/.tex, Table I: the models side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from poseau.constants import VIEW_POSE_GROUP
+from poseau.data.store import FrameStore
+from poseau.errors import PoseauError
+from poseau.evaluate.figures import plot_view_icc, plot_view_scores
+from poseau.evaluate.predictions import POSE_COLUMNS, partition_rows, predict_store
+from poseau.evaluate.scores import score_table
+from poseau.evaluate.smoothing import smooth_sequences
+from poseau.evaluate.tables import models_table, views_table, write_table
+from poseau.fileio import atomic_path, write_text_atomic
+from poseau.models.checkpoint import load_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Evaluation:
+    name: str
+    model: str            # the model file, or "" for a model passed in memory
+    store: str
+    partition: str
+    median: int           # the median filter's width (1: none)
+    aus: list[str]
+    table: pd.DataFrame   # the predictions table
+    scores: dict          # poseau.evaluate.scores.score_table, plus pose_accuracy where there is one
+
+    def summary(self) -> str:
+        mean = self.scores["mean"]
+        return (f"{self.name} on {self.partition}: mean ICC {mean['icc']:.3f}, PCC {mean['pcc']:.3f}, "
+                f"RMSE {mean['rmse']:.3f} over {', '.join(self.aus)}")
+
+
+def model_name(path: str | os.PathLike) -> str:
+    """A run's model file takes its run folder's name (runs/inv/model.pt -> inv); other files their stem."""
+    path = Path(path)
+    return path.parent.name if path.name == "model.pt" and path.parent.name else path.stem
+
+
+def evaluate_model(model: str | os.PathLike | torch.nn.Module, store: FrameStore | str, partition: str = "valid",
+                   median: int = 3, name: str | None = None, device: str = "cpu", batch_size: int = 64,
+                   progress: bool = True) -> Evaluation:
+    """Predict every frame of ``partition`` (or "all"), median-filter each sequence (``median`` = 1: no
+    filter) and score the result."""
+    if median < 1 or median % 2 == 0:
+        raise PoseauError(f"the median filter's width must be odd and positive, got {median}")
+    store = store if isinstance(store, FrameStore) else FrameStore(store)
+    source = "" if isinstance(model, torch.nn.Module) else str(model)
+    net = model if isinstance(model, torch.nn.Module) else load_model(model, device)
+    net.to(device).eval()
+    rows = partition_rows(store, partition)
+    log.info("predicting %d frames of %s (%s) with %s", len(rows), store.path, partition, source or "a model")
+    table = predict_store(net, store, rows, device, batch_size, progress)
+    aus = list(net.aus)
+    columns = [f"{au}_r" for au in aus]
+    if median > 1:
+        for au in aus:
+            table[f"{au}_raw"] = table[f"{au}_r"]
+        table = smooth_sequences(table, columns, median)
+    scores = score_table(table, aus)
+    if set(POSE_COLUMNS) <= set(table.columns):
+        truth = table["view"].map(VIEW_POSE_GROUP)
+        known = truth.notna().to_numpy()
+        guessed = table[list(POSE_COLUMNS)].to_numpy().argmax(1)
+        scores["pose_accuracy"] = float((guessed[known] == truth[known]).mean()) if known.any() else float("nan")
+    if getattr(net, "selection", None):
+        scores["selection"] = net.selection
+    name = name or (model_name(source) if source else "model")
+    return Evaluation(name, source, str(store.path), partition, median, aus, table, scores)
+
+
+def _json_safe(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def write_evaluation(ev: Evaluation, folder: str | os.PathLike) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(folder / "predictions.csv") as tmp:
+        ev.table.to_csv(tmp, index=False, float_format="%.4f")
+    meta = {"name": ev.name, "model": ev.model, "store": ev.store, "partition": ev.partition,
+            "median_width": ev.median}
+    write_text_atomic(folder / "metrics.json", json.dumps(_json_safe({**meta, **ev.scores}), indent=1) + "\n")
+    for metric in ("icc", "rmse", "pcc"):
+        title = f"{ev.name}: {metric.upper()} per view, {ev.partition} partition"
+        write_table(views_table(ev.scores, metric, title), folder / f"views_{metric}")
+    title = f"{ev.name}, {ev.partition} partition"
+    plot_view_icc(ev.table, ev.aus, folder / "view_icc.png", f"{title}: ICC between the predictions of two views")
+    plot_view_scores(ev.scores, folder / "view_scores.png", f"{title}: ICC per view")
+    return folder
+
+
+def compare(evaluations: list[Evaluation], out: str | os.PathLike) -> list[Path]:
+    """Table I: the evaluations' models side by side, as ``out``/models.md, .csv and .tex."""
+    partitions = sorted({ev.partition for ev in evaluations})
+    title = f"Results on the {' and '.join(partitions)} partition" + ("s" if len(partitions) > 1 else "")
+    return write_table(models_table({ev.name: ev.scores for ev in evaluations}, title), Path(out) / "models")
+
+
+def evaluate_models(models: list[str | os.PathLike], store: FrameStore | str, out: str | os.PathLike,
+                    partition: str = "valid", names: list[str] | None = None, median: int = 3, device: str = "cpu",
+                    batch_size: int = 64, progress: bool = True) -> list[Evaluation]:
+    """Evaluate each model file into ``out``/NAME/ and write Table I into ``out``."""
+    names = list(names) if names else [model_name(m) for m in models]
+    if len(names) != len(models):
+        raise PoseauError(f"{len(names)} names for {len(models)} models")
+    if len(set(names)) < len(names):
+        raise PoseauError(f"models share a name ({', '.join(names)}); name them with --name")
+    store = store if isinstance(store, FrameStore) else FrameStore(store)
+    evaluations = []
+    for path, name in zip(models, names, strict=True):
+        ev = evaluate_model(path, store, partition, median, name, device, batch_size, progress)
+        write_evaluation(ev, Path(out) / name)
+        log.info("%s", ev.summary())
+        evaluations.append(ev)
+    compare(evaluations, out)
+    return evaluations
+

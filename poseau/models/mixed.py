@@ -1,0 +1,53 @@
+"""The paper's mixed model: for each AU, the output of the member model chosen for it (by validation ICC,
+see poseau.evaluate.selection). Members must take the same input: size and preprocessing.
+
+    x (B, 1, S, S) -> each member that some AU uses -> {"intensity": (B, n_aus)} in poseau.constants.AUS
+    order, plus "pose_logits" (B, 3) of the first pose-dependent member used
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from poseau.constants import AUS
+from poseau.models.model import AUModel
+
+
+class MixedModel(nn.Module):
+    def __init__(self, members: list[AUModel], pick: dict[str, int], selection: dict | None = None):
+        """``pick``: AU -> index of the member whose output it takes; ``selection``: why (kept for reports)."""
+        super().__init__()
+        if not pick:
+            raise ValueError("a mixed model needs at least one AU")
+        for au, i in pick.items():
+            if not 0 <= i < len(members) or au not in members[i].aus:
+                raise ValueError(f"{au} is not an output of member {i}")
+        first = members[0]
+        for m in members[1:]:
+            if m.size != first.size or m.preprocessing != first.preprocessing:
+                raise ValueError("members take different inputs (size or preprocessing); mix models of one store")
+        used = sorted(set(pick.values()))
+        self.members = nn.ModuleList(members[i] for i in used)
+        self.pick = {au: used.index(pick[au]) for au in AUS if au in pick}
+        self.selection = dict(selection or {})
+        self.preprocessing = dict(first.preprocessing)
+        self.spec = first.spec
+
+    @property
+    def aus(self) -> tuple[str, ...]:
+        return tuple(self.pick)
+
+    @property
+    def size(self) -> int:
+        return self.members[0].size
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        outs = [m(x) for m in self.members]
+        intensity = torch.stack([outs[i]["intensity"][:, self.members[i].aus.index(au)]
+                                 for au, i in self.pick.items()], 1)
+        result = {"intensity": intensity}
+        pose = next((o["pose_logits"] for o in outs if "pose_logits" in o), None)
+        if pose is not None:
+            result["pose_logits"] = pose
+        return result
