@@ -13,7 +13,10 @@ _PUBLIC = {
     "read_dataset": "poseau.data.readers", "prepare": "poseau.data.store", "FrameStore": "poseau.data.store",
     "FrameDataset": "poseau.data.dataset",
     "ModelConfig": "poseau.config", "TrainConfig": "poseau.config", "AUModel": "poseau.models.model",
-    "load_model": "poseau.models.checkpoint",
+    "load_model": "poseau.models.checkpoint", "MixedModel": "poseau.models.mixed",
+    "evaluate_model": "poseau.evaluate.evaluation", "evaluate_models": "poseau.evaluate.evaluation",
+    "select_mixed": "poseau.evaluate.selection", "explain": "poseau.explain.saliency",
+    "write_report": "poseau.report", "DemoConfig": "poseau.config", "run_demo": "poseau.demo",
 }
 __all__ = [*_PUBLIC, "__version__"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -63,21 +62,74 @@ def cmd_synth(args: argparse.Namespace) -> None:
     print(f"dataset written to {out}")
 
 
-DEMO = SynthConfig(train_subjects=2, valid_subjects=1, tasks=1, frames=40)
-
-
 def cmd_demo(args: argparse.Namespace) -> None:
-    from poseau.config import PrepareConfig
-    from poseau.data.store import prepare
+    import dataclasses
 
-    out = Path(args.out)
-    data = out / "data"
-    cmd_synth(argparse.Namespace(**{**vars(args), "out": data}))
-    shutil.rmtree(out / "store", ignore_errors=True)  # the demo's own store of the data just rendered
-    store = prepare(PrepareConfig(dataset="fera2017", root=str(data)), out / "store", workers=args.workers,
-                    progress=not args.quiet)
-    print(f"contact sheet: {data / 'contact_sheet.png'}")
-    print(f"frame store {store.path}: {store.meta['summary']}")
+    from poseau.config import DemoConfig
+    from poseau.demo import run_demo
+
+    config = DemoConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(DemoConfig)})
+    page = run_demo(config, args.out, args.face_model, args.workers, args.device, progress=not args.quiet)
+    print(f"report: {page} (and {page.with_suffix('.md')})")
+
+
+def _add_demo_args(p: argparse.ArgumentParser) -> None:
+    import dataclasses
+
+    from poseau.config import DemoConfig
+
+    p.add_argument("--out", default="poseau-demo", help="output folder (default: poseau-demo)")
+    _add_model_arg(p)
+    p.add_argument("--workers", type=int, help="processes for rendering and preparing (default: up to 4)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
+    for field in dataclasses.fields(DemoConfig):
+        p.add_argument("--" + field.name.replace("_", "-"), type=type(field.default), default=field.default,
+                       help=f"default {field.default}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from poseau.evaluate.evaluation import evaluate_models
+
+    evaluations = evaluate_models(args.model, args.store, args.out, args.partition, args.name, args.median,
+                                  args.device, args.batch_size, progress=not args.quiet)
+    for ev in evaluations:
+        print(ev.summary())
+    print(f"tables and figures in {args.out} (Table I: {Path(args.out) / 'models.md'})")
+
+
+def cmd_mix(args: argparse.Namespace) -> None:
+    from poseau.evaluate.selection import select_mixed
+
+    path = select_mixed(args.model, args.store, args.out, args.partition, args.name, args.median, args.device,
+                        args.batch_size, progress=not args.quiet)
+    print(f"mixed model written to {path}")
+
+
+def cmd_saliency(args: argparse.Namespace) -> None:
+    from poseau.explain.saliency import explain
+
+    path = explain(args.model, args.store, args.out, args.partition, args.frames, list(args.aus) if args.aus else None,
+                   args.device, args.batch_size, progress=not args.quiet)
+    print(f"saliency maps: {path}")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from poseau.report import write_report
+
+    md, page = write_report(args.folder)
+    print(f"report: {page} (and {md})")
+
+
+def _add_scoring_args(p: argparse.ArgumentParser, several: bool = True) -> None:
+    p.add_argument("--model", required=True, nargs="+" if several else None,
+                   help="model file(s) (a run's model.pt, or a mixed model)")
+    p.add_argument("--store", required=True, help="a frame store made by `poseau prepare`")
+    p.add_argument("--partition", default="valid", help="valid, test, train or all (default: valid)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
+    if several:
+        p.add_argument("--name", nargs="+", help="a name per model (default: its run folder's name)")
+        p.add_argument("--median", type=int, default=3,
+                       help="median filter width along each sequence before scoring (1: none; default 3)")
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:
@@ -191,9 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_synth_args(p, SynthConfig())
     p.set_defaults(func=cmd_synth)
 
-    p = sub.add_parser("demo", help="the main job on its embedded defaults")
-    p.add_argument("--out", default="poseau-demo", help="output folder (default: poseau-demo)")
-    _add_synth_args(p, DEMO)
+    p = sub.add_parser("demo", help="the main job: synthetic data, both models, mixed model, scores and report")
+    _add_demo_args(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("prepare", help="decode and preprocess a dataset into a memory-mapped frame store")
@@ -213,6 +264,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train the paper's pose-invariant or pose-dependent model on a frame store")
     _add_train_args(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="score models on a store's partition: predictions, tables and figures")
+    _add_scoring_args(p)
+    p.add_argument("--out", required=True, help="folder for the tables, figures and per-frame predictions")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("mix", help="the mixed model: per AU, the model with the higher validation ICC")
+    _add_scoring_args(p)
+    p.add_argument("--out", required=True, help="the mixed model file to write")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.set_defaults(func=cmd_mix)
+
+    p = sub.add_parser("saliency", help="gradient saliency maps per AU and view (the paper's Fig. 3)")
+    _add_scoring_args(p, several=False)
+    p.add_argument("--out", required=True, help="folder for saliency.png and saliency.npz")
+    p.add_argument("--frames", type=int, default=100, help="frames with the highest predictions per AU and view")
+    p.add_argument("--aus", type=_aus, help="AUs to draw (default: all the model's)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.set_defaults(func=cmd_saliency)
+
+    p = sub.add_parser("report", help="one page (report.html and report.md) with a folder's tables and figures")
+    p.add_argument("folder", help="a demo, run or evaluation folder")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("facemodel", help="find, check, build or download the ICT-FaceKit face model")
     p.add_argument("action", choices=["where", "build", "download"])

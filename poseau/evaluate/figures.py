@@ -24,8 +24,9 @@ def plot_view_icc(table: pd.DataFrame, aus: list[str], path: str | os.PathLike, 
         image = ax.imshow(matrix, vmin=0, vmax=1, cmap="viridis")
         ax.set_xticks(range(len(views)), views, fontsize=7)
         ax.set_yticks(range(len(views)), views, fontsize=7)
-        mean = np.nanmean(matrix[~np.eye(len(views), dtype=bool)]) if len(views) > 1 else np.nan
-        ax.set_title(f"{au} (mean {mean:.2f})", fontsize=9)
+        pairs = matrix[~np.eye(len(views), dtype=bool)]
+        pairs = pairs[~np.isnan(pairs)]
+        ax.set_title(f"{au} (mean {pairs.mean():.2f})" if len(pairs) else au, fontsize=9)
     for ax in list(axes.flat)[len(aus):]:
         ax.axis("off")
     if image is not None:

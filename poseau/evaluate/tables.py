@@ -54,7 +54,7 @@ def views_table(score: dict, metric: str, title: str) -> Table:
         pooled = score["mean"] if au == "Mean" else score["pooled"][au]
         rows.append([*per_view, pooled[metric]])
     groups = (("", (*map(str, views), "all")),)
-    return Table(title, "AU \\ view", (*score["aus"], "Mean"), groups, np.array(rows, np.float64))
+    return Table(title, "AU / view", (*score["aus"], "Mean"), groups, np.array(rows, np.float64))
 
 
 def to_markdown(t: Table) -> str:

@@ -1,0 +1,83 @@
+"""`poseau demo`, the project's main job: the whole system on synthetic data, end to end.
+
+    OUT/data/        the synthetic dataset (FERA 2017 layout) and its contact sheet
+    OUT/store/       its frame store at the models' size
+    OUT/runs/pose-invariant/, OUT/runs/pose-dependent/   the two training runs (all 7 AUs)
+    OUT/valid/       both models on the validation subjects (Table I, Tables II-III, Fig. 2)
+    OUT/mixed.pt     per AU, the model with the higher validation ICC
+    OUT/test/        the three models on the held-out test subjects
+    OUT/saliency/    the mixed model's saliency maps on the test subjects (Fig. 3)
+    OUT/report.md, OUT/report.html, OUT/demo.yaml
+
+Each step keeps what a previous run of the same config finished, so a killed demo continues.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from poseau.config import DemoConfig, PrepareConfig, SynthConfig, load_config, save_config
+from poseau.data.store import prepare
+from poseau.errors import PoseauError
+from poseau.evaluate.evaluation import compare, evaluate_model, write_evaluation
+from poseau.evaluate.selection import mix
+from poseau.explain.saliency import explain
+from poseau.report import write_report
+from poseau.train.loop import train
+
+log = logging.getLogger(__name__)
+KINDS = ("pose-invariant", "pose-dependent")
+
+
+def _synthesize(config: SynthConfig, data: Path, face_model, workers: int, progress: bool) -> None:
+    from poseau.synth.generate import synthesize
+
+    done = data / "synth_config.yaml"
+    if done.is_file() and (data / "synth_info.json").is_file() and load_config(SynthConfig, done) == config:
+        log.info("%s: already rendered", data)
+        return
+    synthesize(config, data, face_model, workers=workers, progress=progress)
+
+
+def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-demo",
+             face_model: str | os.PathLike | None = None, workers: int | None = None, device: str = "cpu",
+             progress: bool = True) -> Path:
+    """Run the demo into ``out``; the path of its report (HTML)."""
+    config = config or DemoConfig()
+    out = Path(out)
+    if (out / "demo.yaml").is_file() and load_config(DemoConfig, out / "demo.yaml") != config:
+        raise PoseauError(f"{out}: holds a demo of another config; choose another --out or delete it")
+    workers = workers or min(4, os.cpu_count() or 1)
+    tic = time.perf_counter()
+    save_config(config, out / "demo.yaml")
+    _synthesize(config.synth(), out / "data", face_model, workers, progress)
+    store = prepare(PrepareConfig(dataset="fera2017", root=str(out / "data"), size=config.size), out / "store",
+                    workers=workers, progress=progress)
+    log.info("frame store %s: %s", store.path, store.meta["summary"])
+    models = {}
+    for kind in KINDS:
+        models[kind] = train(config.model(kind), config.train(), store, out / "runs" / kind, device=device,
+                             resume=True, progress=progress)
+    evaluations = {}
+    for partition in ("valid", "test"):
+        for kind, path in models.items():
+            ev = evaluate_model(path, store, partition, config.median, kind, device, progress=progress)
+            write_evaluation(ev, out / partition / kind)
+            evaluations[partition, kind] = ev
+        if partition == "valid":
+            models["mixed"] = mix([evaluations["valid", k] for k in KINDS], out / "mixed.pt", device)
+    ev = evaluate_model(models["mixed"], store, "test", config.median, "mixed", device, progress=progress)
+    write_evaluation(ev, out / "test" / "mixed")
+    evaluations["test", "mixed"] = ev
+    for partition in ("valid", "test"):
+        compare([e for (p, _), e in evaluations.items() if p == partition], out / partition)
+    explain(models["mixed"], store, out / "saliency", "test", config.saliency_frames, device=device,
+            progress=progress)
+    _, page = write_report(out)
+    for ev in evaluations.values():
+        print(ev.summary())
+    log.info("demo finished in %.1f min", (time.perf_counter() - tic) / 60)
+    return page

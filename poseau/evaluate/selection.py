@@ -1,0 +1,74 @@
+"""The paper's mixed model: for each AU, the candidate model with the higher validation ICC(3,1).
+
+Candidates may cover different AUs (one network per AU, as the paper, or one for all); each AU is taken
+from the best candidate that outputs it. Ties go to the earlier candidate; an AU whose ICC is undefined
+for every candidate goes to the first that outputs it, with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from pathlib import Path
+
+from poseau.constants import AUS
+from poseau.data.store import FrameStore
+from poseau.errors import PoseauError
+from poseau.evaluate.evaluation import Evaluation, evaluate_model, model_name
+from poseau.models.checkpoint import load_model, mixed_record, save_atomic
+from poseau.models.mixed import MixedModel
+
+log = logging.getLogger(__name__)
+
+
+def choose(iccs: dict[str, dict[str, float]]) -> dict[str, str]:
+    """AU -> the name of the candidate with the highest ICC, from {candidate: {AU: ICC}}."""
+    chosen = {}
+    for au in AUS:
+        having = [(name, s[au]) for name, s in iccs.items() if au in s]
+        if not having:
+            continue
+        defined = [(name, v) for name, v in having if not math.isnan(v)]
+        if not defined:
+            log.warning("%s: validation ICC undefined for every model; taking %s", au, having[0][0])
+        chosen[au] = max(defined, key=lambda nv: nv[1])[0] if defined else having[0][0]
+    return chosen
+
+
+def mix(evaluations: list[Evaluation], out: str | os.PathLike, device: str = "cpu") -> Path:
+    """The mixed model of the evaluated model files (each Evaluation's ``model``), saved at ``out``."""
+    if any(not ev.model for ev in evaluations):
+        raise PoseauError("the mixed model is made from model files; evaluate the files, not models in memory")
+    iccs = {ev.name: {au: ev.scores["pooled"][au]["icc"] for au in ev.aus} for ev in evaluations}
+    chosen = choose(iccs)
+    names = [ev.name for ev in evaluations]
+    members = [load_model(ev.model, device) for ev in evaluations]
+    for ev, member in zip(evaluations, members, strict=True):
+        if isinstance(member, MixedModel):
+            raise PoseauError(f"{ev.model}: is a mixed model; mix the models it was made of")
+    selection = {"partition": evaluations[0].partition, "store": evaluations[0].store,
+                 "median_width": evaluations[0].median, "candidates": {ev.name: ev.model for ev in evaluations},
+                 "icc": iccs, "chosen": chosen}
+    try:
+        model = MixedModel(members, {au: names.index(name) for au, name in chosen.items()}, selection)
+    except ValueError as exc:
+        raise PoseauError(f"cannot mix {', '.join(ev.model for ev in evaluations)}: {exc}") from None
+    save_atomic(mixed_record(model), out)
+    log.info("mixed model %s: %s", out, ", ".join(f"{au} from {name}" for au, name in chosen.items()))
+    return Path(out)
+
+
+def select_mixed(models: list[str | os.PathLike], store: FrameStore | str, out: str | os.PathLike,
+                 partition: str = "valid", names: list[str] | None = None, median: int = 3, device: str = "cpu",
+                 batch_size: int = 64, progress: bool = True) -> Path:
+    """Evaluate each model file on ``partition`` and save their mixed model at ``out``."""
+    if len(models) < 2:
+        raise PoseauError("a mixed model needs two or more model files")
+    names = list(names) if names else [model_name(m) for m in models]
+    if len(set(names)) < len(names) or len(names) != len(models):
+        raise PoseauError(f"give each model its own name ({', '.join(names)}); use --name")
+    store = store if isinstance(store, FrameStore) else FrameStore(store)
+    evaluations = [evaluate_model(m, store, partition, median, n, device, batch_size, progress)
+                   for m, n in zip(models, names, strict=True)]
+    return mix(evaluations, out, device)

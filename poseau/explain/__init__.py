@@ -1,0 +1,1 @@
+"""What the networks look at: gradient saliency maps (the paper's Fig. 3)."""

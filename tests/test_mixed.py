@@ -1,0 +1,74 @@
+"""The mixed model: the choice per AU, its outputs, its file, and what cannot be mixed."""
+
+import math
+
+import pytest
+import torch
+from nets import random_model
+
+from poseau.errors import PoseauError
+from poseau.evaluate.evaluation import Evaluation
+from poseau.evaluate.selection import choose, mix
+from poseau.models.checkpoint import load_model, model_record, save_atomic
+from poseau.models.mixed import MixedModel
+
+
+def member(kind, aus, seed, size=32):
+    return random_model(kind, aus, seed, size)
+
+
+def test_choose_takes_the_higher_icc_per_au():
+    chosen = choose({"inv": {"AU06": 0.5, "AU12": 0.7, "AU17": math.nan},
+                     "dep": {"AU06": 0.6, "AU12": 0.7, "AU17": math.nan, "AU01": 0.1}})
+    assert chosen == {"AU01": "dep", "AU06": "dep", "AU12": "inv", "AU17": "inv"}  # ties and all-NaN: the first
+
+
+def test_mixed_outputs_are_the_chosen_members_outputs():
+    inv = member("pose-invariant", ("AU06", "AU12"), 0)
+    dep = member("pose-dependent", ("AU01", "AU06", "AU12"), 1)
+    mixed = MixedModel([inv, dep], {"AU12": 0, "AU06": 1, "AU01": 1}).eval()
+    x = torch.rand(4, 1, 32, 32)
+    with torch.no_grad():
+        out, a, b = mixed(x), inv(x), dep(x)
+    assert mixed.aus == ("AU01", "AU06", "AU12")
+    torch.testing.assert_close(out["intensity"][:, 0], b["intensity"][:, 0])
+    torch.testing.assert_close(out["intensity"][:, 1], b["intensity"][:, 1])
+    torch.testing.assert_close(out["intensity"][:, 2], a["intensity"][:, 1])
+    torch.testing.assert_close(out["pose_logits"], b["pose_logits"])
+    only_inv = MixedModel([inv, dep], {"AU12": 0})
+    assert len(only_inv.members) == 1 and "pose_logits" not in only_inv(x)  # unused members are dropped
+
+
+def evaluation(name, path, iccs):
+    scores = {"pooled": {au: {"icc": v} for au, v in iccs.items()}}
+    return Evaluation(name, str(path), "store", "valid", 3, list(iccs), None, scores)
+
+
+def test_mixed_model_file_round_trips_and_records_its_choice(tmp_path):
+    inv = member("pose-invariant", ("AU06", "AU12"), 0)
+    dep = member("pose-dependent", ("AU06", "AU12"), 1)
+    for name, model in (("inv", inv), ("dep", dep)):
+        save_atomic(model_record(model, model.preprocessing), tmp_path / f"{name}.pt")
+    path = mix([evaluation("inv", tmp_path / "inv.pt", {"AU06": 0.2, "AU12": 0.8}),
+                evaluation("dep", tmp_path / "dep.pt", {"AU06": 0.5, "AU12": 0.7})], tmp_path / "mixed.pt")
+    loaded = load_model(path)
+    assert isinstance(loaded, MixedModel)
+    assert loaded.selection["chosen"] == {"AU06": "dep", "AU12": "inv"}
+    assert loaded.preprocessing == inv.preprocessing and loaded.size == 32
+    x = torch.rand(3, 1, 32, 32)
+    with torch.no_grad():
+        got = loaded(x)["intensity"]
+        torch.testing.assert_close(got[:, 0], dep(x)["intensity"][:, 0])
+        torch.testing.assert_close(got[:, 1], inv(x)["intensity"][:, 1])
+    with pytest.raises(PoseauError, match="is a mixed model"):
+        mix([evaluation("m", path, {"AU06": 0.9}), evaluation("inv", tmp_path / "inv.pt", {"AU06": 0.2})],
+            tmp_path / "again.pt")
+
+
+def test_members_must_take_the_same_input(tmp_path):
+    small, large = member("pose-invariant", ("AU12",), 0, 32), member("pose-invariant", ("AU12",), 1, 64)
+    save_atomic(model_record(small, small.preprocessing), tmp_path / "a.pt")
+    save_atomic(model_record(large, large.preprocessing), tmp_path / "b.pt")
+    with pytest.raises(PoseauError, match="different inputs"):
+        mix([evaluation("a", tmp_path / "a.pt", {"AU12": 0.1}), evaluation("b", tmp_path / "b.pt", {"AU12": 0.2})],
+            tmp_path / "m.pt")
