@@ -79,5 +79,7 @@ def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-
     _, page = write_report(out)
     for ev in evaluations.values():
         print(ev.summary())
+        if ev.scores["views"]:
+            print(ev.view_summary())
     log.info("demo finished in %.1f min", (time.perf_counter() - tic) / 60)
     return page

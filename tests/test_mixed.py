@@ -60,6 +60,9 @@ def test_mixed_model_file_round_trips_and_records_its_choice(tmp_path):
         got = loaded(x)["intensity"]
         torch.testing.assert_close(got[:, 0], dep(x)["intensity"][:, 0])
         torch.testing.assert_close(got[:, 1], inv(x)["intensity"][:, 1])
+    save_atomic(model_record(inv, inv.preprocessing), tmp_path / "run" / "model.pt")
+    with torch.no_grad():  # a training run's folder stands for its model.pt
+        torch.testing.assert_close(load_model(tmp_path / "run")(x)["intensity"], inv(x)["intensity"])
     with pytest.raises(PoseauError, match="is a mixed model"):
         mix([evaluation("m", path, {"AU06": 0.9}), evaluation("inv", tmp_path / "inv.pt", {"AU06": 0.2})],
             tmp_path / "again.pt")

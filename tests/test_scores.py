@@ -82,3 +82,14 @@ def test_tables_hold_the_scores_in_every_format():
     assert v.headers == ["1", "5", "9", "all"]
     assert v.values[1, 1] == pytest.approx(a["views"][5]["aus"]["AU12"]["icc"])
     assert v.values[2, 3] == pytest.approx(a["mean"]["icc"])
+
+
+def test_data_without_views_is_scored_pooled_only(tmp_path):
+    from poseau.evaluate.evaluation import Evaluation, write_evaluation
+
+    table = predictions(views=(0,))  # BP4D, DISFA and manifests without a view column
+    scores = score_table(table, ["AU06", "AU12"])
+    assert scores["views"] == {} and scores["pooled"]["AU12"]["frames"] == 29
+    write_evaluation(Evaluation("m", "", "store", "all", 3, ["AU06", "AU12"], table, scores), tmp_path)
+    assert pd.read_csv(tmp_path / "views_icc.csv").columns.tolist() == ["AU / view", "all"]
+    assert (tmp_path / "view_scores.png").is_file() and not (tmp_path / "view_icc.png").exists()

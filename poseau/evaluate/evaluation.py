@@ -52,6 +52,10 @@ class Evaluation:
         return (f"{self.name} on {self.partition}: mean ICC {mean['icc']:.3f}, PCC {mean['pcc']:.3f}, "
                 f"RMSE {mean['rmse']:.3f} over {', '.join(self.aus)}")
 
+    def view_summary(self) -> str:
+        views = self.scores["views"]
+        return "  mean ICC per view: " + ", ".join(f"{v} {s['mean']['icc']:.3f}" for v, s in sorted(views.items()))
+
 
 def model_name(path: str | os.PathLike) -> str:
     """A run's model file takes its run folder's name (runs/inv/model.pt -> inv); other files their stem."""
@@ -113,7 +117,9 @@ def write_evaluation(ev: Evaluation, folder: str | os.PathLike) -> Path:
         title = f"{ev.name}: {metric.upper()} per view, {ev.partition} partition"
         write_table(views_table(ev.scores, metric, title), folder / f"views_{metric}")
     title = f"{ev.name}, {ev.partition} partition"
-    plot_view_icc(ev.table, ev.aus, folder / "view_icc.png", f"{title}: ICC between the predictions of two views")
+    if len(ev.scores["views"]) > 1:  # data of one view (BP4D, DISFA, a manifest) has no matrix between views
+        plot_view_icc(ev.table, ev.aus, folder / "view_icc.png",
+                      f"{title}: ICC between the predictions of two views")
     plot_view_scores(ev.scores, folder / "view_scores.png", f"{title}: ICC per view")
     return folder
 

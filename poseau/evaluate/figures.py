@@ -27,10 +27,12 @@ def plot_view_icc(table: pd.DataFrame, aus: list[str], path: str | os.PathLike, 
         pairs = matrix[~np.eye(len(views), dtype=bool)]
         pairs = pairs[~np.isnan(pairs)]
         ax.set_title(f"{au} (mean {pairs.mean():.2f})" if len(pairs) else au, fontsize=9)
-    for ax in list(axes.flat)[len(aus):]:
+    spare = list(axes.flat)[len(aus):]
+    for ax in spare:
         ax.axis("off")
-    if image is not None:
-        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="ICC(3,1) between views")
+    if image is not None:  # in the first spare panel, else beside the grid
+        where = {"cax": spare[0].inset_axes([0.1, 0.1, 0.08, 0.8])} if spare else {"ax": axes.ravel().tolist()}
+        fig.colorbar(image, label="ICC(3,1) between views", **where)
     fig.suptitle(title, fontsize=10)
     save_figure(fig, path)
 

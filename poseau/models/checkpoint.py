@@ -64,6 +64,9 @@ def save_atomic(obj: dict, path: str | os.PathLike) -> Path:
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
+    """The record of a model file, or of a training run folder's model.pt."""
+    if Path(path).is_dir() and (Path(path) / "model.pt").is_file():
+        path = Path(path) / "model.pt"
     record = torch_load(path, "poseau model file")
     if not isinstance(record, dict) or not ("model" in record or "mixed" in record):
         raise PoseauError(f"{path}: not a poseau model file (no model record)")
