@@ -22,9 +22,11 @@ from pathlib import Path
 from poseau.config import DemoConfig, PrepareConfig, SynthConfig, load_config, save_config
 from poseau.data.store import prepare
 from poseau.errors import PoseauError
-from poseau.evaluate.evaluation import compare, evaluate_model, write_evaluation
+from poseau.evaluate.evaluation import Evaluation, compare, evaluate_model, write_evaluation
+from poseau.evaluate.predictions import partition_rows
 from poseau.evaluate.selection import mix
-from poseau.explain.saliency import explain
+from poseau.explain.saliency import saliency_maps, saliency_title, write_saliency
+from poseau.models.checkpoint import load_model
 from poseau.report import write_report
 from poseau.train.loop import train
 
@@ -40,6 +42,13 @@ def _synthesize(config: SynthConfig, data: Path, face_model, workers: int, progr
         log.info("%s: already rendered", data)
         return
     synthesize(config, data, face_model, workers=workers, progress=progress)
+
+
+def _evaluate(model: Path, store, partition: str, name: str, out: Path, config: DemoConfig, device: str,
+              progress: bool) -> Evaluation:
+    ev = evaluate_model(model, store, partition, config.median, name, device, progress=progress)
+    write_evaluation(ev, out / partition / name)
+    return ev
 
 
 def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-demo",
@@ -63,19 +72,19 @@ def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-
                              resume=True, progress=progress)
     evaluations = {}
     for partition in ("valid", "test"):
-        for kind, path in models.items():
-            ev = evaluate_model(path, store, partition, config.median, kind, device, progress=progress)
-            write_evaluation(ev, out / partition / kind)
-            evaluations[partition, kind] = ev
+        for kind in KINDS:
+            evaluations[partition, kind] = _evaluate(models[kind], store, partition, kind, out, config, device,
+                                                     progress)
         if partition == "valid":
             models["mixed"] = mix([evaluations["valid", k] for k in KINDS], out / "mixed.pt", device)
-    ev = evaluate_model(models["mixed"], store, "test", config.median, "mixed", device, progress=progress)
-    write_evaluation(ev, out / "test" / "mixed")
-    evaluations["test", "mixed"] = ev
+    mixed = evaluations["test", "mixed"] = _evaluate(models["mixed"], store, "test", "mixed", out, config, device,
+                                                     progress)
     for partition in ("valid", "test"):
         compare([e for (p, _), e in evaluations.items() if p == partition], out / partition)
-    explain(models["mixed"], store, out / "saliency", "test", config.saliency_frames, device=device,
-            progress=progress)
+    net = load_model(models["mixed"], device)
+    maps = saliency_maps(net, store, mixed.table, partition_rows(store, "test"), config.saliency_frames,
+                         device=device, progress=progress)
+    write_saliency(maps, out / "saliency", saliency_title("mixed", config.saliency_frames, "test"))
     _, page = write_report(out)
     for ev in evaluations.values():
         print(ev.summary())

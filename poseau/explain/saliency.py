@@ -113,6 +113,11 @@ def plot_saliency(result: Saliency, path: str | os.PathLike, title: str) -> None
     save_figure(fig, path)
 
 
+def saliency_title(name: str, frames: int, partition: str) -> str:
+    return f"{name}: |d output / d pixels| over the {frames} frames with the highest predictions per AU and view " \
+           f"({partition})"
+
+
 def write_saliency(result: Saliency, out: str | os.PathLike, title: str) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -132,7 +137,6 @@ def explain(model: str | os.PathLike, store: FrameStore | str, out: str | os.Pat
     rows = partition_rows(store, partition)
     predictions = predict_store(net, store, rows, device, 64, progress)
     result = saliency_maps(net, store, predictions, rows, frames, aus, device, batch_size, progress)
-    path = write_saliency(result, out, f"{model_name(model)}: |d output / d pixels| over the {frames} frames "
-                                       f"with the highest predictions per AU and view ({partition})")
+    path = write_saliency(result, out, saliency_title(model_name(model), frames, partition))
     log.info("saliency maps: %s", path)
     return path
