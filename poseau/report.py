@@ -65,8 +65,12 @@ def collect(root: Path) -> list[dict]:
     evaluations = [p.parent for p in sorted(_found(root, "models.csv"), key=lambda p: p.stat().st_mtime)]
     for folder in evaluations:
         blocks.append({"kind": "h2", "text": f"Evaluation: {folder.relative_to(root).as_posix() or folder.name}"})
-        blocks.append(_table(folder / "models.csv"))
-        for metrics in sorted(folder.glob("*/metrics.json")):
+        table = _table(folder / "models.csv")
+        blocks.append(table)
+        rank = {h.removesuffix(" RMSE"): i for i, h in enumerate(table["header"]) if h.endswith(" RMSE")}
+        found = sorted(folder.glob("*/metrics.json"),  # in Table I's order
+                       key=lambda p: (rank.get(p.parent.name, len(rank)), p.parent.name))
+        for metrics in found:
             model = metrics.parent
             scores = json.loads(metrics.read_text())
             blocks.append({"kind": "h3", "text": model.name})
