@@ -16,7 +16,9 @@ _PUBLIC = {
     "load_model": "poseau.models.checkpoint", "MixedModel": "poseau.models.mixed",
     "evaluate_model": "poseau.evaluate.evaluation", "evaluate_models": "poseau.evaluate.evaluation",
     "select_mixed": "poseau.evaluate.selection", "explain": "poseau.explain.saliency",
-    "write_report": "poseau.report", "DemoConfig": "poseau.config", "run_demo": "poseau.demo",
+    "write_report": "poseau.report", "predict_video": "poseau.infer.predict",
+    "predict_images": "poseau.infer.predict", "export_onnx": "poseau.export.onnx",
+    "DemoConfig": "poseau.config", "run_demo": "poseau.demo",
 }
 __all__ = [*_PUBLIC, "__version__"]
 

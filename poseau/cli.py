@@ -120,6 +120,29 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(f"report: {page} (and {md})")
 
 
+def cmd_predict(args: argparse.Namespace) -> None:
+    from poseau.infer.outputs import predict_inputs
+
+    failed = 0
+    for path, result in predict_inputs(args.inputs, args.model, args.out, args.detector, args.all_faces, args.median,
+                                       args.fps, args.batch_size, args.device, args.runtime, args.crop_scale,
+                                       plot=not args.no_plot, progress=not args.quiet):
+        if isinstance(result, PoseauError):
+            failed += 1
+            print(f"poseau: error: {result}", file=sys.stderr)
+        else:
+            print(f"{path} -> {result}")
+    if failed:
+        raise PoseauError(f"{failed} of {len(args.inputs)} inputs failed (listed above)")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from poseau.export.onnx import export_onnx
+
+    difference = export_onnx(args.model, args.out)
+    print(f"{args.out}: largest |onnxruntime - torch| on 8 random frames: {difference:.3g}")
+
+
 def _add_scoring_args(p: argparse.ArgumentParser, several: bool = True) -> None:
     p.add_argument("--model", required=True, nargs="+" if several else None,
                    help="model file(s) (a run's model.pt, or a mixed model)")
@@ -284,6 +307,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--aus", type=_aus, help="AUs to draw (default: all the model's)")
     p.add_argument("--batch-size", type=int, default=16)
     p.set_defaults(func=cmd_saliency)
+
+    p = sub.add_parser("predict", help="AU intensities per frame of videos, images and image folders (CSV)")
+    p.add_argument("inputs", nargs="+", help="videos, images, or folders of images (each an image sequence)")
+    p.add_argument("--model", required=True, help="a model file or run folder; an .onnx file with --runtime onnx")
+    p.add_argument("--out", required=True, help="folder for one CSV per input (and a PNG per video or sequence)")
+    p.add_argument("--all-faces", action="store_true", help="every face, with ids kept across frames (default: "
+                   "the largest)")
+    p.add_argument("--median", type=int, default=1, help="median filter width along each face's frames (1: none)")
+    p.add_argument("--detector", default="auto", help="auto (yunet where installed, else haar), yunet, haar")
+    p.add_argument("--crop-scale", type=float, help="face crop side / detected box side (default: the model's "
+                   "preprocessing, else 1.4)")
+    p.add_argument("--fps", type=float, default=30.0, help="frame rate of image sequences, for timestamps")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
+    p.add_argument("--runtime", choices=("torch", "onnx"), default="torch")
+    p.add_argument("--no-plot", action="store_true", help="no PNG of intensities over time")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("export", help="export a model file to ONNX, checked against PyTorch")
+    p.add_argument("--model", required=True, help="a model file or run folder")
+    p.add_argument("--out", required=True, help="the .onnx file to write")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("report", help="one page (report.html and report.md) with a folder's tables and figures")
     p.add_argument("folder", help="a demo, run or evaluation folder")

@@ -1,0 +1,92 @@
+"""`poseau predict` on many inputs: one CSV per input (written whole or not at all), a PNG of the AU
+intensities over time for each video and image sequence."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from poseau.errors import PoseauError
+from poseau.fileio import atomic_path
+from poseau.infer.detect import make_detector
+from poseau.infer.predict import IMAGE_SUFFIXES, predict_images, predict_video
+from poseau.infer.runners import load_runner
+from poseau.plotting import pyplot, save_figure
+
+log = logging.getLogger(__name__)
+
+
+def write_csv(table: pd.DataFrame, path: str | os.PathLike) -> Path:
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.4f")
+    return Path(path)
+
+
+def plot_intensities(table: pd.DataFrame, path: str | os.PathLike, title: str) -> None:
+    """One panel per AU: intensity over time for each face, gaps where no face was found."""
+    plt = pyplot()
+    aus = [c for c in table if c.endswith("_r")]
+    fig, axes = plt.subplots(len(aus), 1, figsize=(9, 1.0 * len(aus) + 0.8), sharex=True, squeeze=False)
+    time = "timestamp" if table["timestamp"].notna().all() else "frame"
+    for ax, au in zip(axes[:, 0], aus, strict=True):
+        for face_id, rows in table.groupby("face_id"):
+            series = rows.set_index(time)[au].where(rows.set_index(time)["success"] == 1)
+            ax.plot(series.index, series.to_numpy(), lw=1, label=f"face {face_id}")
+        ax.set_ylim(0, 5)
+        ax.set_ylabel(au.removesuffix("_r"), fontsize=8)
+    axes[-1, 0].set_xlabel("seconds" if time == "timestamp" else "frame")
+    if table["face_id"].nunique() > 1:
+        axes[0, 0].legend(fontsize=7, ncol=4)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def kind_of(path: Path) -> str:
+    if path.is_dir():
+        return "sequence"
+    if not path.is_file():
+        raise PoseauError(f"{path}: no such file or folder")
+    if path.stat().st_size == 0:
+        raise PoseauError(f"{path}: the file is empty")
+    return "image" if path.suffix.lower() in IMAGE_SUFFIXES else "video"
+
+
+def predict_inputs(inputs: list[str | os.PathLike], model, out: str | os.PathLike, detector: str = "auto",
+                   all_faces: bool = False, median: int = 1, fps: float = 30.0, batch_size: int = 32,
+                   device: str = "cpu", runtime: str = "torch", crop_scale: float | None = None, plot: bool = True,
+                   progress: bool = True) -> Iterator[tuple[Path, Path | PoseauError]]:
+    """For each input (video, image, or folder of images as a sequence), its CSV in ``out`` or the error
+    that stopped it; the model and detector load once."""
+    inputs = [Path(p) for p in inputs]
+    names = [p.name if p.is_dir() else p.stem for p in inputs]
+    clash = sorted({n for n in names if names.count(n) > 1})
+    if clash:
+        raise PoseauError(f"inputs share the output name {', '.join(clash)}; predict them into separate --out folders")
+    runner = load_runner(model, runtime, device)
+    finder = make_detector(detector)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    options = dict(detector=finder, all_faces=all_faces, median=median, batch_size=batch_size, device=device,
+                   crop_scale=crop_scale, progress=progress)
+    for path, name in zip(inputs, names, strict=True):
+        try:
+            kind = kind_of(path)
+            if kind == "video":
+                table = predict_video(path, runner, **options)
+            else:
+                table = predict_images(path, runner, fps=fps, **options)
+        except PoseauError as exc:
+            yield path, exc
+            continue
+        csv = write_csv(table, out / f"{name}.csv")
+        if plot and kind != "image":
+            plot_intensities(table, out / f"{name}.png", f"{path.name}: AU intensity (0-5) per frame")
+        with_face = table.loc[table["success"] == 1, "frame"].nunique()
+        log.info("%s: %d rows, a face in %d of %d frames -> %s", path, len(table), with_face,
+                 table["frame"].nunique(), csv)
+        yield path, csv

@@ -1,0 +1,206 @@
+"""`poseau predict`: AU intensities per frame and face of images, image sequences and videos.
+
+Each frame: detect faces (largest only, or all with face ids kept across frames by box overlap), cut a
+square of ``crop_scale`` x the face box around each, preprocess it exactly as the model file says (grey,
+histogram equalisation, resize), and run the network in batches. One row per face and frame, and one row
+with success = 0 for a frame without a face. Columns (OpenFace's names where they mean the same):
+
+    frame, face_id, timestamp, confidence, success, AU01_r ... AU17_r, pose_up, pose_level, pose_down,
+    face_x, face_y, face_w, face_h   (and file, for images)
+
+Video timestamps are the decoded frames' own (variable frame rate included), in seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from poseau.constants import POSE_GROUPS
+from poseau.data.preprocess import preprocess
+from poseau.data.video import count_frames, decode
+from poseau.errors import PoseauError
+from poseau.evaluate.smoothing import median_filter
+from poseau.infer.detect import Face, make_detector, square_box
+from poseau.infer.runners import load_runner
+
+log = logging.getLogger(__name__)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+POSE_COLUMNS = [f"pose_{g}" for g in POSE_GROUPS]
+BOX_COLUMNS = ["face_x", "face_y", "face_w", "face_h"]
+DEFAULT_CROP_SCALE = 1.4
+
+
+@dataclass
+class Frame:
+    number: int         # 1-based, in decoding order
+    timestamp: float    # seconds
+    image: np.ndarray   # (H, W, 3) RGB uint8
+    file: str = ""
+
+
+def video_frames(path: str | os.PathLike) -> Iterator[Frame]:
+    for i, frame in enumerate(decode(path)):
+        yield Frame(i + 1, float(frame.time) if frame.time is not None else math.nan, frame.to_ndarray(format="rgb24"))
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise PoseauError(f"{path}: cannot be read as an image (empty, damaged or not an image)")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def image_frames(files: list[Path], fps: float) -> Iterator[Frame]:
+    for i, path in enumerate(files):
+        yield Frame(i + 1, i / fps, read_image(path), path.name)
+
+
+def _iou(a: tuple, b: tuple) -> float:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    inter = max(0, x1 - x0) * max(0, y1 - y0)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter) if inter else 0.0
+
+
+class FaceTracker:
+    """Face ids kept across frames: each face takes the id of the best-overlapping box last seen (IoU >=
+    ``min_iou``), greedily, largest overlaps first; the others get new ids."""
+
+    def __init__(self, min_iou: float = 0.3):
+        self.min_iou, self.last, self.next_id = min_iou, {}, 0
+
+    def assign(self, faces: list[Face]) -> list[int]:
+        pairs = sorted(((_iou(f.box, box), i, fid) for i, f in enumerate(faces) for fid, box in self.last.items()),
+                       reverse=True)
+        ids: dict[int, int] = {}
+        for overlap, i, fid in pairs:
+            if overlap >= self.min_iou and i not in ids and fid not in ids.values():
+                ids[i] = fid
+        for i in range(len(faces)):
+            if i not in ids:
+                ids[i], self.next_id = self.next_id, self.next_id + 1
+        self.next_id = max(self.next_id, max(ids.values(), default=-1) + 1)
+        self.last.update({ids[i]: f.box for i, f in enumerate(faces)})
+        return [ids[i] for i in range(len(faces))]
+
+
+def predict_frames(frames: Iterable[Frame], runner, detector, all_faces: bool = False,
+                   crop_scale: float | None = None, batch_size: int = 32, on_frame=None) -> pd.DataFrame:
+    """The per-frame table of ``frames`` (see the module's docstring); ``on_frame()`` after each frame."""
+    scale = crop_scale or runner.preprocessing.get("crop_scale") or DEFAULT_CROP_SCALE
+    tracker = FaceTracker()
+    rows: list[dict] = []
+    pending: list[tuple[int, np.ndarray]] = []
+    aus = [f"{au}_r" for au in runner.aus]
+
+    def flush() -> None:
+        if not pending:
+            return
+        intensity, pose = runner(np.stack([face for _, face in pending]))
+        for k, (row, _) in enumerate(pending):
+            rows[row].update(zip(aus, intensity[k].tolist(), strict=True))
+            if pose is not None:
+                rows[row].update(zip(POSE_COLUMNS, pose[k].tolist(), strict=True))
+        pending.clear()
+
+    for frame in frames:
+        faces = detector.detect_all(frame.image)
+        faces = faces if all_faces else faces[:1]
+        base = {"frame": frame.number, "timestamp": frame.timestamp, **({"file": frame.file} if frame.file else {})}
+        if not faces:
+            rows.append({**base, "face_id": 0, "confidence": 0.0, "success": 0})
+        ids = tracker.assign(faces) if all_faces else [0] * len(faces)
+        for face, fid in zip(faces, ids, strict=True):
+            box = square_box(face.box, scale)
+            rows.append({**base, "face_id": fid, "confidence": face.confidence, "success": 1,
+                         **dict(zip(BOX_COLUMNS, face.box, strict=True))})
+            pending.append((len(rows) - 1, preprocess(frame.image, runner.size, box)))
+        if len(pending) >= batch_size:
+            flush()
+        if on_frame:
+            on_frame()
+    flush()
+    columns = ["frame", "face_id", "timestamp", "confidence", "success", *aus]
+    table = pd.DataFrame(rows)
+    has_pose = any(c in table for c in POSE_COLUMNS)
+    columns += (POSE_COLUMNS if has_pose else []) + BOX_COLUMNS + (["file"] if "file" in table else [])
+    table = table.reindex(columns=columns)
+    table[["frame", "face_id", "success"]] = table[["frame", "face_id", "success"]].astype(int)
+    return table
+
+
+def smooth_faces(table: pd.DataFrame, width: int) -> pd.DataFrame:
+    """Each face's AU intensities median-filtered along its successful frames, in frame order."""
+    if width <= 1:
+        return table
+    out = table.copy()
+    columns = [c for c in table if c.endswith("_r")]
+    found = table[table["success"] == 1].sort_values(["face_id", "frame"], kind="stable")
+    for _, rows in found.groupby("face_id"):
+        out.loc[rows.index, columns] = median_filter(rows[columns].to_numpy(np.float64), width)
+    return out
+
+
+def _progress(total: int | None, label: str, enabled: bool) -> Progress:
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    return Progress(*columns, disable=not enabled)
+
+
+def _run(frames: Iterable[Frame], source: str, total: int | None, model, detector, all_faces, median, batch_size,
+         device, runtime, crop_scale, progress) -> pd.DataFrame:
+    runner = load_runner(model, runtime, device)
+    detector = make_detector(detector) if isinstance(detector, str) else detector
+    with _progress(total, Path(source).name[:24], progress) as bar:
+        task = bar.add_task("predict", total=total)
+        table = predict_frames(frames, runner, detector, all_faces, crop_scale, batch_size,
+                               on_frame=lambda: bar.advance(task))
+    if table.empty:
+        raise PoseauError(f"{source}: no frames")
+    if not table["success"].any():
+        raise PoseauError(f"{source}: no face found in any of its {table['frame'].nunique()} frames")
+    return smooth_faces(table, median)
+
+
+def predict_video(path: str | os.PathLike, model, detector="auto", all_faces: bool = False, median: int = 1,
+                  batch_size: int = 32, device: str = "cpu", runtime: str = "torch", crop_scale: float | None = None,
+                  progress: bool = False) -> pd.DataFrame:
+    """The per-frame AU table of a video (anything PyAV decodes). ``model``: a model file, run folder,
+    .onnx file (runtime "onnx"), or a model or runner in memory; ``median``: filter width (1: none)."""
+    path = Path(path)
+    if not path.is_file():
+        raise PoseauError(f"{path}: no such file")
+    total = count_frames(path)
+    return _run(video_frames(path), str(path), total, model, detector, all_faces, median, batch_size, device,
+                runtime, crop_scale, progress)
+
+
+def image_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise PoseauError(f"{path}: no images in the folder ({', '.join(IMAGE_SUFFIXES)})")
+        return files
+    if not path.is_file():
+        raise PoseauError(f"{path}: no such file")
+    return [path]
+
+
+def predict_images(paths, model, detector="auto", all_faces: bool = False, median: int = 1, fps: float = 30.0,
+                   batch_size: int = 32, device: str = "cpu", runtime: str = "torch",
+                   crop_scale: float | None = None, progress: bool = False) -> pd.DataFrame:
+    """The AU table of images: a file, a list of files, or a folder (an image sequence, in name order, at
+    ``fps`` for the timestamps; ``median`` filters along it)."""
+    paths = [Path(paths)] if isinstance(paths, str | os.PathLike) else [Path(p) for p in paths]
+    files = [f for p in paths for f in image_files(p)]
+    return _run(image_frames(files, fps), str(paths[0]), len(files), model, detector, all_faces, median,
+                batch_size, device, runtime, crop_scale, progress)
