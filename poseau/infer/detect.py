@@ -102,8 +102,11 @@ class HaarFaceDetector:
 DETECTORS = {"yunet": YuNetDetector, "haar": HaarFaceDetector}
 
 
-def make_detector(name: str = "auto"):
-    """The named detector; "auto": yunet where yuface is installed, else haar (with a warning)."""
+def make_detector(name="auto"):
+    """The named detector ("auto": yunet where yuface is installed, else haar, with a warning), or ``name``
+    itself when it is already a detector (anything with ``detect_all(image) -> list[Face]``)."""
+    if not isinstance(name, str):
+        return name
     if name == "auto":
         try:
             return YuNetDetector()

@@ -159,7 +159,7 @@ def _progress(total: int | None, label: str, enabled: bool) -> Progress:
 def _run(frames: Iterable[Frame], source: str, total: int | None, model, detector, all_faces, median, batch_size,
          device, runtime, crop_scale, progress) -> pd.DataFrame:
     runner = load_runner(model, runtime, device)
-    detector = make_detector(detector) if isinstance(detector, str) else detector
+    detector = make_detector(detector)
     with _progress(total, Path(source).name[:24], progress) as bar:
         task = bar.add_task("predict", total=total)
         table = predict_frames(frames, runner, detector, all_faces, crop_scale, batch_size,

@@ -1,0 +1,181 @@
+"""`poseau predict` and `poseau export`: rows per decoded frame, timestamps, faces, batching, the CSV, ONNX
+parity, bad input. Synthetic videos are written here with PyAV; real media are read from ../shared/media."""
+
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SHARED
+from nets import random_model
+
+from poseau.cli import main
+from poseau.data.preprocess import preprocess
+from poseau.errors import PoseauError
+from poseau.evaluate.smoothing import median_filter
+from poseau.infer.detect import Face, square_box
+from poseau.infer.predict import FaceTracker, predict_images, predict_video, smooth_faces
+from poseau.infer.runners import TorchRunner
+from poseau.models.checkpoint import model_record, save_atomic
+
+MEDIA = SHARED / "media"
+BOX = (20, 10, 40, 48)
+
+
+class BrightFace:
+    """A stand-in detector: a face at BOX in frames whose mean is above 60, else none."""
+
+    def detect_all(self, image):
+        return [Face(BOX, 0.9)] if image.mean() > 60 else []
+
+
+def write_vfr(path: Path, pts_ms: list[int], bright: list[bool]) -> list[np.ndarray]:
+    """An H.264 video whose frames are shown at the given milliseconds (a variable frame rate)."""
+    rng = np.random.default_rng(0)
+    frames = [np.clip(rng.normal(150 if b else 20, 30, (64, 80, 3)), 0, 255).astype(np.uint8) for b in bright]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 80, 64, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        stream.options = {"crf": "0", "tune": "zerolatency"}
+        for frame, pts in zip(frames, pts_ms, strict=True):
+            f = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            f.pts, f.time_base = pts, Fraction(1, 1000)
+            container.mux(stream.encode(f))
+        container.mux(stream.encode())
+    decoded = [f.to_ndarray(format="rgb24") for f in av.open(str(path)).decode(video=0)]
+    return decoded
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "model.pt"
+    model = random_model("pose-dependent", ("AU06", "AU12"), 0, 32)
+    save_atomic(model_record(model, model.preprocessing), path)
+    return path
+
+
+def test_one_row_per_decoded_frame_with_its_own_timestamp(model_file, tmp_path):
+    pts = [0, 40, 120, 130, 200, 330, 400, 410]
+    bright = [True, True, False, True, True, False, True, True]
+    decoded = write_vfr(tmp_path / "v.mp4", pts, bright)
+    runner = TorchRunner(random_model("pose-dependent", ("AU06", "AU12"), 0, 32))
+    table = predict_video(tmp_path / "v.mp4", runner, detector=BrightFace(), batch_size=3)
+    assert table["frame"].tolist() == list(range(1, 9))
+    np.testing.assert_allclose(table["timestamp"], np.array(pts) / 1000)
+    assert table["success"].tolist() == [int(b) for b in bright]
+    assert table.loc[table["success"] == 0, "AU12_r"].isna().all()
+    assert table.columns.tolist()[:5] == ["frame", "face_id", "timestamp", "confidence", "success"]
+    faces = np.stack([preprocess(decoded[i], 32, square_box(BOX, 1.4)) for i in range(8) if bright[i]])
+    intensity, pose = runner(faces)
+    ok = table["success"] == 1
+    np.testing.assert_allclose(table.loc[ok, ["AU06_r", "AU12_r"]], intensity, atol=1e-5)
+    np.testing.assert_allclose(table.loc[ok, ["pose_up", "pose_level", "pose_down"]], pose, atol=1e-5)
+    assert table.loc[ok, ["face_x", "face_y", "face_w", "face_h"]].iloc[0].tolist() == list(BOX)
+    one_batch = predict_video(tmp_path / "v.mp4", runner, detector=BrightFace(), batch_size=64)
+    pd.testing.assert_frame_equal(table, one_batch, atol=1e-5)
+
+
+def test_face_ids_follow_boxes_across_frames():
+    tracker = FaceTracker()
+    a, b = Face((0, 0, 50, 50), 1.0), Face((100, 0, 50, 50), 1.0)
+    assert tracker.assign([a, b]) == [0, 1]
+    moved_b, moved_a = Face((104, 2, 50, 50), 1.0), Face((5, 0, 48, 50), 1.0)
+    assert tracker.assign([moved_b, moved_a]) == [1, 0]          # order of detection does not matter
+    assert tracker.assign([Face((300, 300, 40, 40), 1.0), moved_a]) == [2, 0]  # a newcomer gets a new id
+
+
+def test_median_filter_runs_along_each_faces_found_frames():
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame({"frame": np.repeat(np.arange(1, 7), 2), "face_id": np.tile([0, 1], 6),
+                          "success": 1, "AU12_r": rng.uniform(0, 5, 12)})
+    table.loc[4, "success"] = 0
+    table.loc[4, "AU12_r"] = np.nan
+    out = smooth_faces(table, 3)
+    face0 = table[(table["face_id"] == 0) & (table["success"] == 1)]
+    np.testing.assert_allclose(out.loc[face0.index, "AU12_r"], median_filter(face0["AU12_r"].to_numpy(), 3))
+    assert math.isnan(out.loc[4, "AU12_r"])
+
+
+def test_interrupted_prediction_leaves_no_csv(model_file, tmp_path):
+    write_vfr(tmp_path / "v.mp4", [0, 40, 80, 120], [True] * 4)
+
+    class Interrupt(BrightFace):
+        calls = 0
+
+        def detect_all(self, image):
+            self.calls += 1
+            if self.calls == 3:
+                raise KeyboardInterrupt
+            return super().detect_all(image)
+
+    from poseau.infer.outputs import predict_inputs
+
+    with pytest.raises(KeyboardInterrupt):
+        list(predict_inputs([tmp_path / "v.mp4"], model_file, tmp_path / "out", detector=Interrupt(),
+                            progress=False))
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_onnx_export_matches_torch_and_predicts_the_same(model_file, tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    assert main(["-q", "export", "--model", str(model_file), "--out", str(tmp_path / "m.onnx")]) == 0
+    difference = float(capsys.readouterr().out.strip().rsplit(" ", 1)[-1])
+    assert difference < 1e-4
+    from poseau.infer.runners import OnnxRunner
+
+    onnx, torch_runner = OnnxRunner(tmp_path / "m.onnx"), TorchRunner(random_model("pose-dependent",
+                                                                                   ("AU06", "AU12"), 0, 32))
+    assert onnx.aus == ("AU06", "AU12") and onnx.size == 32
+    faces = np.random.default_rng(3).integers(0, 256, (5, 32, 32), dtype=np.uint8)
+    for a, b in zip(onnx(faces), torch_runner(faces), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    write_vfr(tmp_path / "v.mp4", [0, 40, 80], [True] * 3)
+    by_torch = predict_video(tmp_path / "v.mp4", model_file, detector=BrightFace())
+    by_onnx = predict_video(tmp_path / "v.mp4", tmp_path / "m.onnx", detector=BrightFace(), runtime="onnx")
+    pd.testing.assert_frame_equal(by_torch, by_onnx, atol=1e-4)
+
+
+def test_bad_inputs_each_get_one_line_and_exit_2(model_file, tmp_path, capsys):
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("not a video")
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    (tmp_path / "no_images").mkdir()
+    bad = ["empty.mp4", "notes.txt", "broken.jpg", "no_images", "missing.mp4"]
+    assert main(["-q", "predict", *(str(tmp_path / b) for b in bad), "--model", str(model_file), "--out",
+                 str(tmp_path / "out"), "--detector", "haar"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == len(bad) + 1 and all(line.startswith("poseau: error: ") for line in lines)
+    for name, line in zip(bad, lines, strict=False):
+        assert name in line
+    assert "5 of 5 inputs failed" in lines[-1]
+    assert not list((tmp_path / "out").glob("*.csv"))
+    with pytest.raises(PoseauError, match="no face found in any of its 3 frames"):
+        write_vfr(tmp_path / "dark.mp4", [0, 40, 80], [False] * 3)
+        predict_video(tmp_path / "dark.mp4", model_file, detector=BrightFace())
+
+
+needs_media = pytest.mark.skipif(not (MEDIA / "videos").is_dir(), reason="../shared/media is not here")
+
+
+@needs_media
+def test_real_videos_and_images(model_file, tmp_path, capsys):
+    videos, images = MEDIA / "videos", MEDIA / "images"
+    assert main(["-q", "predict", str(videos / "pyfeat__single_face.mp4"), str(videos / "openface__default.wmv"),
+                 str(videos / "pyfeat__no_face.mp4"), str(images / "pyfeat__multi_face.jpg"), "--all-faces",
+                 "--median", "3", "--model", str(model_file), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "pyfeat__no_face.mp4: no face found in any of its 95 frames" in err and "1 of 4 inputs failed" in err
+    single = pd.read_csv(tmp_path / "pyfeat__single_face.csv")
+    assert len(single) == 72 and single["success"].all() and (single["confidence"] > 0.5).all()
+    np.testing.assert_allclose(np.diff(single["timestamp"]), 1 / 30, atol=1e-3)
+    wmv = pd.read_csv(tmp_path / "openface__default.csv")
+    assert wmv["frame"].tolist() == list(range(1, 289)) and wmv["timestamp"].is_monotonic_increasing
+    assert (tmp_path / "openface__default.png").stat().st_size > 10_000
+    group = pd.read_csv(tmp_path / "pyfeat__multi_face.csv")
+    assert sorted(group["face_id"]) == [0, 1, 2, 3, 4] and group["AU12_r"].between(0, 5).all()
+    sequence = predict_images(images, model_file)
+    assert len(sequence) == len(list(images.glob("*.jpg"))) and sequence["file"].is_unique
