@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import math
 import os
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +96,46 @@ class FaceTracker:
         return [ids[i] for i in range(len(faces))]
 
 
+_END = object()
+
+
+def detected(frames: Iterable[Frame], detector, ahead: int = 64) -> Iterator[tuple[Frame, list[Face]]]:
+    """(frame, faces) pairs, decoded and detected by a background thread up to ``ahead`` frames before the
+    caller needs them: decoding and detection run in C, so they overlap with the network's work."""
+    pairs: queue.Queue = queue.Queue(ahead)
+    stop = threading.Event()
+
+    def offer(item) -> bool:
+        while not stop.is_set():
+            try:
+                pairs.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for frame in frames:
+                if not offer((frame, detector.detect_all(frame.image))):
+                    return
+        except BaseException as exc:  # handed to the caller, raised there
+            offer(exc)
+            return
+        offer(_END)
+
+    thread = threading.Thread(target=work, name="poseau-detect", daemon=True)
+    thread.start()
+    try:
+        while (item := pairs.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def predict_frames(frames: Iterable[Frame], runner, detector, all_faces: bool = False,
                    crop_scale: float | None = None, batch_size: int = 32, on_frame=None) -> pd.DataFrame:
     """The per-frame table of ``frames`` (see the module's docstring); ``on_frame()`` after each frame."""
@@ -113,8 +155,7 @@ def predict_frames(frames: Iterable[Frame], runner, detector, all_faces: bool = 
                 rows[row].update(zip(POSE_COLUMNS, pose[k].tolist(), strict=True))
         pending.clear()
 
-    for frame in frames:
-        faces = detector.detect_all(frame.image)
+    for frame, faces in detected(frames, detector):
         faces = faces if all_faces else faces[:1]
         base = {"frame": frame.number, "timestamp": frame.timestamp, **({"file": frame.file} if frame.file else {})}
         if not faces:

@@ -1,0 +1,69 @@
+"""`poseau predict` end to end on the sample videos in ../shared/media: frames per second for PyTorch and
+onnxruntime, beside the model alone.
+
+A random-weight pose-invariant EfficientNet-Lite0 for the 7 AUs at --size (the demo's 64, the paper's 224).
+Per runtime and video, timed in one process after a warm-up:
+  decode       decoding alone (PyAV)
+  + detect     decoding and face detection (YuNet)
+  end to end   predict_video: decode, detect, crop and preprocess, the model in batches, the table
+  model alone  the runner on the same number of preprocessed faces, in batches of 32 (the baseline, 1.00)
+Usage: python benchmarks/predict_speed.py [--media ../shared/media] [--sizes 64,224]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from poseau.config import ModelConfig
+from poseau.constants import AUS
+from poseau.data.video import iter_frames
+from poseau.infer.detect import make_detector
+from poseau.infer.predict import predict_video
+from poseau.infer.runners import OnnxRunner, TorchRunner
+from poseau.models.model import AUModel
+
+
+def rate(fn, frames: int) -> float:
+    start = time.perf_counter()
+    fn()
+    return frames / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--media", default=str(Path(__file__).resolve().parents[2] / "shared" / "media"))
+    parser.add_argument("--sizes", default="64,224")
+    args = parser.parse_args()
+    detector = make_detector("yunet")
+    videos = [v for v in sorted((Path(args.media) / "videos").iterdir()) if "no_face" not in v.name]
+    print(f"threads {torch.get_num_threads()}; frames/s; ratio = end to end / model alone")
+    print(f"{'video':26s} {'size':>4s} {'runtime':8s} {'decode':>7s} {'+detect':>8s} {'end2end':>8s} "
+          f"{'model':>7s} {'ratio':>6s}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        torch.manual_seed(0)
+        model = AUModel(ModelConfig(backbone="efficientnet_lite0", aus=AUS, size=size)).eval()
+        model.preprocessing = {"crop_scale": 1.4}
+        from poseau.export.onnx import onnx_bytes
+
+        runners = {"torch": TorchRunner(model), "onnx": OnnxRunner(onnx_bytes(model))}
+        for video in videos:
+            frames = list(iter_frames(video))
+            n = len(frames)
+            decode = rate(lambda v=video: list(iter_frames(v)), n)
+            detect = 1 / (1 / decode + 1 / rate(lambda f=frames: [detector.detect_all(x) for x in f], n))
+            faces = np.random.default_rng(0).integers(0, 256, (n, size, size), dtype=np.uint8)
+            for name, runner in runners.items():
+                predict_video(video, runner, detector=detector)  # warm-up
+                end = rate(lambda v=video, r=runner: predict_video(v, r, detector=detector), n)
+                alone = rate(lambda r=runner: [r(faces[i:i + 32]) for i in range(0, n, 32)], n)
+                print(f"{video.name:26s} {size:4d} {name:8s} {decode:7.0f} {detect:8.0f} {end:8.0f} {alone:7.0f} "
+                      f"{end / alone:6.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
