@@ -6,7 +6,7 @@ Per runtime and video, timed in one process after a warm-up:
   decode       decoding alone (PyAV)
   + detect     decoding and face detection (YuNet)
   end to end   predict_video: decode, detect, crop and preprocess, the model in batches, the table
-  model alone  the runner on the same number of preprocessed faces, in batches of 32 (the baseline, 1.00)
+  model alone  the runner on as many preprocessed faces, in predict's batches (the baseline, 1.00)
 Usage: python benchmarks/predict_speed.py [--media ../shared/media] [--sizes 64,224]
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from poseau.config import ModelConfig
 from poseau.constants import AUS
 from poseau.data.video import iter_frames
 from poseau.infer.detect import make_detector
-from poseau.infer.predict import predict_video
+from poseau.infer.predict import default_batch, predict_video
 from poseau.infer.runners import OnnxRunner, TorchRunner
 from poseau.models.model import AUModel
 
@@ -32,6 +33,16 @@ def rate(fn, frames: int) -> float:
     start = time.perf_counter()
     fn()
     return frames / (time.perf_counter() - start)
+
+
+def detect_all(detector, frames: list) -> None:
+    for frame in frames:
+        detector.detect_all(frame)
+
+
+def in_batches(runner, faces: np.ndarray, batch: int) -> None:
+    for i in range(0, len(faces), batch):
+        runner(faces[i:i + batch])
 
 
 def main() -> None:
@@ -54,16 +65,15 @@ def main() -> None:
         for video in videos:
             frames = list(iter_frames(video))
             n = len(frames)
-            decode = rate(lambda v=video: list(iter_frames(v)), n)
-            detect = 1 / (1 / decode + 1 / rate(lambda f=frames: [detector.detect_all(x) for x in f], n))
+            decode = rate(partial(list, iter_frames(video)), n)
+            detect = 1 / (1 / decode + 1 / rate(partial(detect_all, detector, frames), n))
             faces = np.random.default_rng(0).integers(0, 256, (n, size, size), dtype=np.uint8)
             for name, runner in runners.items():
                 predict_video(video, runner, detector=detector)  # warm-up
-                end = rate(lambda v=video, r=runner: predict_video(v, r, detector=detector), n)
-                alone = rate(lambda r=runner: [r(faces[i:i + 32]) for i in range(0, n, 32)], n)
+                end = rate(partial(predict_video, video, runner, detector=detector), n)
+                alone = rate(partial(in_batches, runner, faces, default_batch(size)), n)
                 print(f"{video.name:26s} {size:4d} {name:8s} {decode:7.0f} {detect:8.0f} {end:8.0f} {alone:7.0f} "
                       f"{end / alone:6.2f}", flush=True)
-
 
 if __name__ == "__main__":
     main()

@@ -319,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crop-scale", type=float, help="face crop side / detected box side (default: the model's "
                    "preprocessing, else 1.4)")
     p.add_argument("--fps", type=float, default=30.0, help="frame rate of image sequences, for timestamps")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, help="faces per network call (default: 32 up to 112 px, else 8)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
     p.add_argument("--runtime", choices=("torch", "onnx"), default="torch")
     p.add_argument("--no-plot", action="store_true", help="no PNG of intensities over time")

@@ -57,7 +57,7 @@ def kind_of(path: Path) -> str:
 
 
 def predict_inputs(inputs: list[str | os.PathLike], model, out: str | os.PathLike, detector: str = "auto",
-                   all_faces: bool = False, median: int = 1, fps: float = 30.0, batch_size: int = 32,
+                   all_faces: bool = False, median: int = 1, fps: float = 30.0, batch_size: int | None = None,
                    device: str = "cpu", runtime: str = "torch", crop_scale: float | None = None, plot: bool = True,
                    progress: bool = True) -> Iterator[tuple[Path, Path | PoseauError]]:
     """For each input (video, image, or folder of images as a sequence), its CSV in ``out`` or the error
