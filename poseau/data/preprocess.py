@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from poseau.infer.detect import Box, HaarFaceDetector, crop, square_box
+from poseau.infer.detect import Box, crop, make_detector, square_box
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -42,14 +42,14 @@ class Preprocessor:
 
     def __init__(self, size: int = 224, face_crop: bool = False, crop_scale: float = 1.4):
         self.size = size
-        self.detector = HaarFaceDetector() if face_crop else None
+        self.detector = make_detector("auto") if face_crop else None  # the detector `poseau predict` uses
         self.crop_scale = crop_scale
         self.box: Box | None = None
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         grey = to_grey(image)
         if self.detector is not None:
-            found = self.detector.detect(grey)
+            found = self.detector.detect(image)
             if found is not None:
                 self.box = square_box(found, self.crop_scale)
         return preprocess(grey, self.size, self.box)

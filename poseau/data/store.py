@@ -36,6 +36,7 @@ from poseau.data.readers import ALL_FRAMES_INDEXED, read_dataset, source_base
 from poseau.data.video import decode
 from poseau.errors import PoseauError
 from poseau.fileio import atomic_path, write_text_atomic
+from poseau.infer.detect import face_detector_name
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +261,8 @@ def _finish(out: Path, config: PrepareConfig, plan: dict, index: pd.DataFrame, u
         "shape": [len(index), config.size, config.size], "dtype": "uint8", "aus": list(AUS),
         "root": str(Path(config.root).resolve()),
         "preprocessing": {"grey": "ITU-R BT.601 luma", "equalize_histogram": True, "size": config.size,
-                          "face_crop": config.face_crop, "crop_scale": config.crop_scale},
+                          "face_crop": config.face_crop, "crop_scale": config.crop_scale,
+                          **({"face_detector": face_detector_name()} if config.face_crop else {})},
         "summary": summary(index),
         "skipped": [{"file": f, "reason": r} for f, r in skipped],
     }

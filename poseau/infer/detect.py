@@ -103,17 +103,24 @@ class HaarFaceDetector:
 DETECTORS = {"yunet": YuNetDetector, "haar": HaarFaceDetector}
 
 
+def face_detector_name() -> str:
+    """What "auto" stands for here: yunet where yuface imports, else haar."""
+    try:
+        import yuface  # noqa: F401
+    except ImportError:
+        return "haar"
+    return "yunet"
+
+
 def make_detector(name="auto"):
     """The named detector ("auto": yunet where yuface is installed, else haar, with a warning), or ``name``
     itself when it is already a detector (anything with ``detect_all(image) -> list[Face]``)."""
     if not isinstance(name, str):
         return name
     if name == "auto":
-        try:
-            return YuNetDetector()
-        except PoseauError as exc:
-            log.warning("%s; using the haar detector", exc)
-            return HaarFaceDetector()
+        if face_detector_name() == "haar":
+            log.warning("yuface is not installed: faces are found by OpenCV's Haar cascades")
+        return DETECTORS[face_detector_name()]()
     if name not in DETECTORS:
         raise PoseauError(f"unknown face detector {name!r} (known: auto, {', '.join(DETECTORS)})")
     return DETECTORS[name]()
