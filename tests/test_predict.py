@@ -179,3 +179,18 @@ def test_real_videos_and_images(model_file, tmp_path, capsys):
     assert sorted(group["face_id"]) == [0, 1, 2, 3, 4] and group["AU12_r"].between(0, 5).all()
     sequence = predict_images(images, model_file)
     assert len(sequence) == len(list(images.glob("*.jpg"))) and sequence["file"].is_unique
+
+
+def test_a_mixed_model_exports_with_its_pose_output():
+    pytest.importorskip("onnxruntime")
+    from poseau.export.onnx import onnx_bytes, parity
+    from poseau.infer.runners import OnnxRunner
+    from poseau.models.mixed import MixedModel
+
+    inv = random_model("pose-invariant", ("AU06", "AU12"), 4, 32)
+    dep = random_model("pose-dependent", ("AU06", "AU12"), 5, 32)
+    mixed = MixedModel([inv, dep], {"AU06": 1, "AU12": 0}).eval()
+    data = onnx_bytes(mixed)
+    assert parity(mixed, data) < 1e-4
+    runner = OnnxRunner(data)
+    assert runner.aus == ("AU06", "AU12") and runner.outputs == ["intensity", "pose"]
