@@ -194,3 +194,35 @@ def test_a_mixed_model_exports_with_its_pose_output():
     assert parity(mixed, data) < 1e-4
     runner = OnnxRunner(data)
     assert runner.aus == ("AU06", "AU12") and runner.outputs == ["intensity", "pose"]
+
+
+@needs_media
+def test_a_phone_video_stored_sideways_is_read_upright(model_file, tmp_path):
+    """Frames stored turned 90 degrees clockwise with a display rotation of 90 (as phones write them) come
+    out upright, so faces are found; FFmpeg (imageio-ffmpeg's binary) writes the rotation."""
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    import subprocess
+
+    frames = [f.to_ndarray(format="rgb24") for f in av.open(str(MEDIA / "videos" / "pyfeat__single_face.mp4"))
+              .decode(video=0)][:6]
+    sideways = [np.ascontiguousarray(np.rot90(f, -1)) for f in frames]
+    write_video_frames(tmp_path / "stored.mp4", sideways)
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-display_rotation", "90", "-i",
+                    str(tmp_path / "stored.mp4"), "-c", "copy", str(tmp_path / "phone.mp4")], check=True)
+    from poseau.infer.predict import video_frames
+
+    upright = [f.image for f in video_frames(tmp_path / "phone.mp4")]
+    assert upright[0].shape == frames[0].shape
+    assert np.abs(upright[0].astype(int) - frames[0]).mean() < 3
+    table = predict_video(tmp_path / "phone.mp4", model_file)
+    assert table["success"].all()
+
+
+def write_video_frames(path: Path, frames: list[np.ndarray]) -> None:
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt, stream.options = "yuv420p", {"crf": "0"}
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())

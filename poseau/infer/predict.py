@@ -14,7 +14,6 @@ Video timestamps are the decoded frames' own (variable frame rate included), in 
 from __future__ import annotations
 
 import logging
-import math
 import os
 import queue
 import threading
@@ -22,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pandas as pd
@@ -51,8 +51,25 @@ class Frame:
 
 
 def video_frames(path: str | os.PathLike) -> Iterator[Frame]:
+    """Decoded frames, upright as a player shows them (a phone's display rotation applied), with their
+    presentation times; a frame without one is placed 1 / frame rate after the previous."""
+    rate = frame_rate(path)
+    last = -1.0 / rate
     for i, frame in enumerate(decode(path)):
-        yield Frame(i + 1, float(frame.time) if frame.time is not None else math.nan, frame.to_ndarray(format="rgb24"))
+        image = frame.to_ndarray(format="rgb24")
+        if frame.rotation:  # degrees counterclockwise, as FFmpeg's display matrix says
+            image = np.ascontiguousarray(np.rot90(image, round(frame.rotation / 90)))
+        last = float(frame.time) if frame.time is not None else last + 1.0 / rate
+        yield Frame(i + 1, last, image)
+
+
+def frame_rate(path: str | os.PathLike) -> float:
+    try:
+        with av.open(str(path)) as container:
+            rate = container.streams.video[0].average_rate or container.streams.video[0].guessed_rate
+    except (av.error.FFmpegError, OSError, IndexError) as exc:
+        raise PoseauError(f"{path}: cannot be opened as a video ({exc or 'no video stream'})") from None
+    return float(rate) if rate else 30.0
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
