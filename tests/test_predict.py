@@ -209,7 +209,7 @@ def test_a_phone_video_stored_sideways_is_read_upright(model_file, tmp_path):
     write_video_frames(tmp_path / "stored.mp4", sideways)
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-display_rotation", "90", "-i",
                     str(tmp_path / "stored.mp4"), "-c", "copy", str(tmp_path / "phone.mp4")], check=True)
-    from poseau.infer.predict import video_frames
+    from poseau.infer.sources import video_frames
 
     upright = [f.image for f in video_frames(tmp_path / "phone.mp4")]
     assert upright[0].shape == frames[0].shape

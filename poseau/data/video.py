@@ -86,3 +86,13 @@ def count_frames(path: str | os.PathLike) -> int:
             return sum(1 for packet in container.demux(stream) if packet.size > 0)
     except (av.error.FFmpegError, OSError, IndexError) as exc:
         raise PoseauError(f"{path}: cannot be opened as a video ({exc or 'no video stream'})") from None
+
+
+def frame_rate(path: str | os.PathLike) -> float:
+    """The video stream's average frame rate (30 when the container does not say)."""
+    try:
+        with av.open(str(path)) as container:
+            rate = container.streams.video[0].average_rate or container.streams.video[0].guessed_rate
+    except (av.error.FFmpegError, OSError, IndexError) as exc:
+        raise PoseauError(f"{path}: cannot be opened as a video ({exc or 'no video stream'})") from None
+    return float(rate) if rate else 30.0

@@ -13,8 +13,9 @@ import pandas as pd
 from poseau.errors import PoseauError
 from poseau.fileio import atomic_path
 from poseau.infer.detect import make_detector
-from poseau.infer.predict import IMAGE_SUFFIXES, predict_images, predict_video
+from poseau.infer.predict import predict_images, predict_video
 from poseau.infer.runners import load_runner
+from poseau.infer.sources import IMAGE_SUFFIXES
 from poseau.plotting import pyplot, save_figure
 
 log = logging.getLogger(__name__)

@@ -18,70 +18,24 @@ import os
 import queue
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import av
-import cv2
 import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from poseau.constants import POSE_GROUPS
 from poseau.data.preprocess import preprocess
-from poseau.data.video import count_frames, decode
+from poseau.data.video import count_frames
 from poseau.errors import PoseauError
+from poseau.evaluate.predictions import POSE_COLUMNS
 from poseau.evaluate.smoothing import median_filter
 from poseau.infer.detect import Face, make_detector, square_box
 from poseau.infer.runners import load_runner
+from poseau.infer.sources import Frame, image_files, image_frames, video_frames
 
 log = logging.getLogger(__name__)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-POSE_COLUMNS = [f"pose_{g}" for g in POSE_GROUPS]
 BOX_COLUMNS = ["face_x", "face_y", "face_w", "face_h"]
 DEFAULT_CROP_SCALE = 1.4
-
-
-@dataclass
-class Frame:
-    number: int         # 1-based, in decoding order
-    timestamp: float    # seconds
-    image: np.ndarray   # (H, W, 3) RGB uint8
-    file: str = ""
-
-
-def video_frames(path: str | os.PathLike) -> Iterator[Frame]:
-    """Decoded frames, upright as a player shows them (a phone's display rotation applied), with their
-    presentation times; a frame without one is placed 1 / frame rate after the previous."""
-    rate = frame_rate(path)
-    last = -1.0 / rate
-    for i, frame in enumerate(decode(path)):
-        image = frame.to_ndarray(format="rgb24")
-        if frame.rotation:  # degrees counterclockwise, as FFmpeg's display matrix says
-            image = np.ascontiguousarray(np.rot90(image, round(frame.rotation / 90)))
-        last = float(frame.time) if frame.time is not None else last + 1.0 / rate
-        yield Frame(i + 1, last, image)
-
-
-def frame_rate(path: str | os.PathLike) -> float:
-    try:
-        with av.open(str(path)) as container:
-            rate = container.streams.video[0].average_rate or container.streams.video[0].guessed_rate
-    except (av.error.FFmpegError, OSError, IndexError) as exc:
-        raise PoseauError(f"{path}: cannot be opened as a video ({exc or 'no video stream'})") from None
-    return float(rate) if rate else 30.0
-
-
-def read_image(path: str | os.PathLike) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise PoseauError(f"{path}: cannot be read as an image (empty, damaged or not an image)")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def image_frames(files: list[Path], fps: float) -> Iterator[Frame]:
-    for i, path in enumerate(files):
-        yield Frame(i + 1, i / fps, read_image(path), path.name)
 
 
 def _iou(a: tuple, b: tuple) -> float:
@@ -198,7 +152,7 @@ def predict_frames(frames: Iterable[Frame], runner, detector, all_faces: bool = 
     columns = ["frame", "face_id", "timestamp", "confidence", "success", *aus]
     table = pd.DataFrame(rows)
     has_pose = any(c in table for c in POSE_COLUMNS)
-    columns += (POSE_COLUMNS if has_pose else []) + BOX_COLUMNS + (["file"] if "file" in table else [])
+    columns += (list(POSE_COLUMNS) if has_pose else []) + BOX_COLUMNS + (["file"] if "file" in table else [])
     table = table.reindex(columns=columns)
     table[["frame", "face_id", "success"]] = table[["frame", "face_id", "success"]].astype(int)
     return table
@@ -247,17 +201,6 @@ def predict_video(path: str | os.PathLike, model, detector="auto", all_faces: bo
     total = count_frames(path)
     return _run(video_frames(path), str(path), total, model, detector, all_faces, median, batch_size, device,
                 runtime, crop_scale, progress)
-
-
-def image_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise PoseauError(f"{path}: no images in the folder ({', '.join(IMAGE_SUFFIXES)})")
-        return files
-    if not path.is_file():
-        raise PoseauError(f"{path}: no such file")
-    return [path]
 
 
 def predict_images(paths, model, detector="auto", all_faces: bool = False, median: int = 1, fps: float = 30.0,

@@ -1,0 +1,60 @@
+"""Where frames come from: videos (upright, with their own timestamps), images and image sequences."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from poseau.data.video import decode, frame_rate
+from poseau.errors import PoseauError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+
+@dataclass
+class Frame:
+    number: int         # 1-based, in decoding order
+    timestamp: float    # seconds
+    image: np.ndarray   # (H, W, 3) RGB uint8
+    file: str = ""
+
+
+def video_frames(path: str | os.PathLike) -> Iterator[Frame]:
+    """Decoded frames, upright as a player shows them (a phone's display rotation applied), with their
+    presentation times; a frame without one is placed 1 / frame rate after the previous."""
+    rate = frame_rate(path)
+    last = -1.0 / rate
+    for i, frame in enumerate(decode(path)):
+        image = frame.to_ndarray(format="rgb24")
+        if frame.rotation:  # degrees counterclockwise, as FFmpeg's display matrix says
+            image = np.ascontiguousarray(np.rot90(image, round(frame.rotation / 90)))
+        last = float(frame.time) if frame.time is not None else last + 1.0 / rate
+        yield Frame(i + 1, last, image)
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise PoseauError(f"{path}: cannot be read as an image (empty, damaged or not an image)")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def image_frames(files: list[Path], fps: float) -> Iterator[Frame]:
+    for i, path in enumerate(files):
+        yield Frame(i + 1, i / fps, read_image(path), path.name)
+
+
+def image_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise PoseauError(f"{path}: no images in the folder ({', '.join(IMAGE_SUFFIXES)})")
+        return files
+    if not path.is_file():
+        raise PoseauError(f"{path}: no such file")
+    return [path]
