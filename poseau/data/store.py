@@ -26,7 +26,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pandas as pd
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from poseau.config import PrepareConfig, save_config, to_dict
 from poseau.constants import AUS
@@ -37,6 +36,7 @@ from poseau.data.video import decode
 from poseau.errors import PoseauError
 from poseau.fileio import atomic_path, write_text_atomic
 from poseau.infer.detect import face_detector_name
+from poseau.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +125,8 @@ def prepare(config: PrepareConfig, out: str | os.PathLike, workers: int | None =
 
     base = source_base(config.dataset, config.root)
     failed = {uid: reason for uid, reason in done.items() if reason}
-    columns = TextColumn("prepare"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
-    with open(work / "done.tsv", "a") as done_log, Progress(*columns, disable=not progress) as bar:
-        task = bar.add_task("frames", total=len(index), completed=sum(len(units[uid].rows) for uid in done))
+    with open(work / "done.tsv", "a") as done_log, progress_bar(progress) as bar:
+        task = bar.add_task("prepare", total=len(index), completed=sum(len(units[uid].rows) for uid in done))
         for uid, reason in _run_units(todo, out / "frames.npy", base, config, workers):
             if reason:
                 path = base / units[uid].sources[0]

@@ -14,12 +14,12 @@ import cv2
 import numpy as np
 import pandas as pd
 import torch
-from rich.progress import Progress
 
 from poseau.constants import INTENSITY_MAX, POSE_GROUPS
 from poseau.data.index import KEY_COLUMNS
 from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
+from poseau.progress import progress_bar
 
 log = logging.getLogger(__name__)
 POSE_COLUMNS = tuple(f"pose_{g}" for g in POSE_GROUPS)
@@ -63,7 +63,7 @@ def predict_store(model: torch.nn.Module, store: FrameStore, rows: np.ndarray, d
     """The predictions table of ``model`` (an AUModel or MixedModel in eval mode) over ``rows`` of ``store``."""
     read = frames_for(store, model.size)
     intensities, poses = [], []
-    with Progress(disable=not progress) as bar:
+    with progress_bar(progress) as bar:
         task = bar.add_task("predict", total=len(rows))
         for start in range(0, len(rows), batch_size):
             chunk = rows[start:start + batch_size]

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from rich.progress import Progress
 
 from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
@@ -26,6 +25,7 @@ from poseau.evaluate.predictions import frames_for, partition_rows, predict_stor
 from poseau.fileio import atomic_path
 from poseau.models.checkpoint import load_model
 from poseau.plotting import pyplot, save_figure
+from poseau.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def saliency_maps(model: torch.nn.Module, store: FrameStore, predictions: pd.Dat
     faces = np.zeros_like(maps)
     used = np.full((len(aus), len(views), frames), -1, np.int64)
     model.eval()
-    with Progress(disable=not progress) as bar:
+    with progress_bar(progress) as bar:
         task = bar.add_task("saliency", total=len(aus) * len(views))
         for a, au in enumerate(aus):
             column = list(model.aus).index(au)

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from poseau.data.preprocess import preprocess
 from poseau.data.video import count_frames
@@ -32,6 +31,7 @@ from poseau.evaluate.smoothing import median_filter
 from poseau.infer.detect import Face, make_detector, square_box
 from poseau.infer.runners import load_runner
 from poseau.infer.sources import Frame, image_files, image_frames, video_frames
+from poseau.progress import progress_bar
 
 log = logging.getLogger(__name__)
 BOX_COLUMNS = ["face_x", "face_y", "face_w", "face_h"]
@@ -170,17 +170,12 @@ def smooth_faces(table: pd.DataFrame, width: int) -> pd.DataFrame:
     return out
 
 
-def _progress(total: int | None, label: str, enabled: bool) -> Progress:
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    return Progress(*columns, disable=not enabled)
-
-
 def _run(frames: Iterable[Frame], source: str, total: int | None, model, detector, all_faces, median, batch_size,
          device, runtime, crop_scale, progress) -> pd.DataFrame:
     runner = load_runner(model, runtime, device)
     detector = make_detector(detector)
-    with _progress(total, Path(source).name[:24], progress) as bar:
-        task = bar.add_task("predict", total=total)
+    with progress_bar(progress) as bar:
+        task = bar.add_task(Path(source).name[:24], total=total)
         table = predict_frames(frames, runner, detector, all_faces, crop_scale, batch_size,
                                on_frame=lambda: bar.advance(task))
     if table.empty:

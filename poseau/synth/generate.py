@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from poseau.config import SynthConfig, save_config
 from poseau.constants import AUS, FERA_PARTITIONS, FERA_TASKS, VIEW_ANGLES
 from poseau.data.video import VideoWriter
 from poseau.fileio import atomic_path, write_text_atomic
+from poseau.progress import progress_bar
 from poseau.synth.appearance import sample_identity, sample_lighting
 from poseau.synth.camera import Camera
 from poseau.synth.expressions import DISTRACTORS, generate_track
@@ -125,8 +125,7 @@ def synthesize(config: SynthConfig, out: str | Path, face_model: str | Path | No
     jobs = plan_jobs(config)
     total = len(jobs) * config.frames * len(config.views)
     log.info("rendering %d sequences x %d views x %d frames into %s", len(jobs), len(config.views), config.frames, out)
-    columns = (TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TextColumn("images"), TimeRemainingColumn())
-    with Progress(*columns, disable=not progress) as bar:
+    with progress_bar(progress, unit="images") as bar:
         task = bar.add_task("synth", total=total)
         if workers <= 1:
             for job in jobs:

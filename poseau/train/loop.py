@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 from torch.utils.data import DataLoader
 
 from poseau.config import ModelConfig, TrainConfig, from_dict, save_config, to_dict
@@ -32,6 +32,7 @@ from poseau.errors import PoseauError
 from poseau.evaluate.metrics import icc31, rmse, safe
 from poseau.models.checkpoint import model_record, read_checkpoint, save_atomic
 from poseau.models.model import AUModel
+from poseau.progress import progress_bar
 from poseau.train import distributed as dist
 from poseau.train.losses import stage_loss
 from poseau.train.report import plot_curves, summary_text, write_history, write_summary
@@ -218,8 +219,7 @@ def _train(model_config, train_config, store, out, dev, workers, resume, progres
             save_atomic(record, files.last)
         dist.barrier(world)
 
-    columns_bar = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns_bar, disable=not (progress and world.main)) as bar:
+    with progress_bar(progress and world.main) as bar:
         for si, stage in enumerate(stages):
             if si < first_stage:
                 continue
