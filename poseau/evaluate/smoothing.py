@@ -25,15 +25,16 @@ def median_filter(values: np.ndarray, width: int = 3) -> np.ndarray:
     return np.median(windows, axis=-1)
 
 
-def smooth_sequences(table: pd.DataFrame, columns: list[str], width: int = 3) -> pd.DataFrame:
-    """A copy of ``table`` with ``columns`` median-filtered along each (partition, subject, task, view)
-    sequence in frame order; the rows keep their order."""
+def smooth_sequences(table: pd.DataFrame, columns: list[str], width: int = 3,
+                     keys: tuple[str, ...] = KEY_COLUMNS) -> pd.DataFrame:
+    """A copy of ``table`` with ``columns`` median-filtered along each sequence (rows sharing ``keys``,
+    by default partition, subject, task and view) in frame order; the rows keep their order."""
     out = table.copy()
     if width == 1 or table.empty:
         return out
-    ordered = table.sort_values(list(KEY_COLUMNS) + ["frame"], kind="stable")
-    keys = ordered[list(KEY_COLUMNS)].to_numpy()
-    starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(1)])
+    ordered = table.sort_values(list(keys) + ["frame"], kind="stable")
+    ids = ordered[list(keys)].to_numpy()
+    starts = np.flatnonzero(np.r_[True, (ids[1:] != ids[:-1]).any(1)])
     ends = np.r_[starts[1:], len(ordered)]
     values = ordered[columns].to_numpy(np.float64)
     smoothed = np.empty_like(values)

@@ -41,7 +41,17 @@ def _largest_first(faces: list[Face]) -> list[Face]:
     return sorted(faces, key=lambda f: f.box[2] * f.box[3], reverse=True)
 
 
-class YuNetDetector:
+class _Detector:
+    def detect_all(self, image: np.ndarray) -> list[Face]:
+        raise NotImplementedError
+
+    def detect(self, image: np.ndarray) -> Box | None:
+        """The largest face's box, or None."""
+        faces = self.detect_all(image)
+        return faces[0].box if faces else None
+
+
+class YuNetDetector(_Detector):
     """Faces in an RGB or grey uint8 image, with the detector's confidence (faces below ``threshold`` dropped)."""
 
     name = "yunet"
@@ -62,12 +72,8 @@ class YuNetDetector:
         return _largest_first([Face(tuple(int(round(int(v) / scale)) for v in box), int(c) / 100.0)
                                for c, box in zip(confs, boxes, strict=True)])
 
-    def detect(self, image: np.ndarray) -> Box | None:
-        faces = self.detect_all(image)
-        return faces[0].box if faces else None
 
-
-class HaarFaceDetector:
+class HaarFaceDetector(_Detector):
     """Faces in an RGB or grey uint8 image, searched at a working resolution of ``max_side`` pixels."""
 
     name = "haar"
@@ -94,10 +100,6 @@ class HaarFaceDetector:
             if boxes:  # the frontal cascade's answer is preferred when it has one
                 break
         return _largest_first([Face(tuple(int(round(v / scale)) for v in b), math.nan) for b in boxes])
-
-    def detect(self, image: np.ndarray) -> Box | None:
-        faces = self.detect_all(image)
-        return faces[0].box if faces else None
 
 
 DETECTORS = {"yunet": YuNetDetector, "haar": HaarFaceDetector}

@@ -27,7 +27,7 @@ from poseau.data.preprocess import preprocess
 from poseau.data.video import count_frames
 from poseau.errors import PoseauError
 from poseau.evaluate.predictions import POSE_COLUMNS
-from poseau.evaluate.smoothing import median_filter
+from poseau.evaluate.smoothing import smooth_sequences
 from poseau.infer.detect import Face, make_detector, square_box
 from poseau.infer.runners import load_runner
 from poseau.infer.sources import Frame, image_files, image_frames, video_frames
@@ -164,9 +164,8 @@ def smooth_faces(table: pd.DataFrame, width: int) -> pd.DataFrame:
         return table
     out = table.copy()
     columns = [c for c in table if c.endswith("_r")]
-    found = table[table["success"] == 1].sort_values(["face_id", "frame"], kind="stable")
-    for _, rows in found.groupby("face_id"):
-        out.loc[rows.index, columns] = median_filter(rows[columns].to_numpy(np.float64), width)
+    found = table[table["success"] == 1]
+    out.loc[found.index, columns] = smooth_sequences(found, columns, width, keys=("face_id",))[columns]
     return out
 
 
