@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 
@@ -76,23 +77,26 @@ def read_frames(path: str | os.PathLike, fmt: str = "rgb24") -> np.ndarray:
     return np.stack(frames)
 
 
-def count_frames(path: str | os.PathLike) -> int:
-    """Frames in a video without decoding it: the container's count, else a count of the demuxed packets."""
+@contextmanager
+def video_stream(path: str | os.PathLike) -> Iterator[tuple[av.container.InputContainer, av.video.VideoStream]]:
+    """The opened container and its first video stream, or one error naming the file."""
     try:
         with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            if stream.frames > 0:
-                return int(stream.frames)
-            return sum(1 for packet in container.demux(stream) if packet.size > 0)
+            yield container, container.streams.video[0]
     except (av.error.FFmpegError, OSError, IndexError) as exc:
         raise PoseauError(f"{path}: cannot be opened as a video ({exc or 'no video stream'})") from None
+
+
+def count_frames(path: str | os.PathLike) -> int:
+    """Frames in a video without decoding it: the container's count, else a count of the demuxed packets."""
+    with video_stream(path) as (container, stream):
+        if stream.frames > 0:
+            return int(stream.frames)
+        return sum(1 for packet in container.demux(stream) if packet.size > 0)
 
 
 def frame_rate(path: str | os.PathLike) -> float:
     """The video stream's average frame rate (30 when the container does not say)."""
-    try:
-        with av.open(str(path)) as container:
-            rate = container.streams.video[0].average_rate or container.streams.video[0].guessed_rate
-    except (av.error.FFmpegError, OSError, IndexError) as exc:
-        raise PoseauError(f"{path}: cannot be opened as a video ({exc or 'no video stream'})") from None
+    with video_stream(path) as (_, stream):
+        rate = stream.average_rate or stream.guessed_rate
     return float(rate) if rate else 30.0

@@ -63,6 +63,16 @@ def model_name(path: str | os.PathLike) -> str:
     return path.parent.name if path.name == "model.pt" and path.parent.name else path.stem
 
 
+def model_names(models: list, names: list[str] | None) -> list[str]:
+    """One distinct name per model: ``names``, else each file's ``model_name``."""
+    names = list(names) if names else [model_name(m) for m in models]
+    if len(names) != len(models):
+        raise PoseauError(f"{len(names)} names for {len(models)} models")
+    if len(set(names)) < len(names):
+        raise PoseauError(f"models share a name ({', '.join(names)}); name them with --name")
+    return names
+
+
 def evaluate_model(model: str | os.PathLike | torch.nn.Module, store: FrameStore | str, partition: str = "valid",
                    median: int = 3, name: str | None = None, device: str = "cpu", batch_size: int = 64,
                    progress: bool = True) -> Evaluation:
@@ -135,11 +145,7 @@ def evaluate_models(models: list[str | os.PathLike], store: FrameStore | str, ou
                     partition: str = "valid", names: list[str] | None = None, median: int = 3, device: str = "cpu",
                     batch_size: int = 64, progress: bool = True) -> list[Evaluation]:
     """Evaluate each model file into ``out``/NAME/ and write Table I into ``out``."""
-    names = list(names) if names else [model_name(m) for m in models]
-    if len(names) != len(models):
-        raise PoseauError(f"{len(names)} names for {len(models)} models")
-    if len(set(names)) < len(names):
-        raise PoseauError(f"models share a name ({', '.join(names)}); name them with --name")
+    names = model_names(models, names)
     store = store if isinstance(store, FrameStore) else FrameStore(store)
     evaluations = []
     for path, name in zip(models, names, strict=True):

@@ -15,7 +15,7 @@ from pathlib import Path
 from poseau.constants import AUS
 from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
-from poseau.evaluate.evaluation import Evaluation, evaluate_model, model_name
+from poseau.evaluate.evaluation import Evaluation, evaluate_model, model_names
 from poseau.models.checkpoint import load_model, mixed_record, save_atomic
 from poseau.models.mixed import MixedModel
 
@@ -65,9 +65,7 @@ def select_mixed(models: list[str | os.PathLike], store: FrameStore | str, out: 
     """Evaluate each model file on ``partition`` and save their mixed model at ``out``."""
     if len(models) < 2:
         raise PoseauError("a mixed model needs two or more model files")
-    names = list(names) if names else [model_name(m) for m in models]
-    if len(set(names)) < len(names) or len(names) != len(models):
-        raise PoseauError(f"give each model its own name ({', '.join(names)}); use --name")
+    names = model_names(models, names)
     store = store if isinstance(store, FrameStore) else FrameStore(store)
     evaluations = [evaluate_model(m, store, partition, median, n, device, batch_size, progress)
                    for m, n in zip(models, names, strict=True)]
