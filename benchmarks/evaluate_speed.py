@@ -23,11 +23,11 @@ import torch
 
 from poseau.config import ModelConfig, PrepareConfig, SynthConfig
 from poseau.constants import AUS
+from poseau.data.smoothing import smooth_sequences
 from poseau.data.store import prepare
 from poseau.evaluate.evaluation import Evaluation, write_evaluation
 from poseau.evaluate.predictions import partition_rows, predict_store
 from poseau.evaluate.scores import score_table
-from poseau.evaluate.smoothing import smooth_sequences
 from poseau.explain.saliency import saliency_maps
 from poseau.models.model import AUModel
 from poseau.synth.generate import synthesize
@@ -48,7 +48,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         config = SynthConfig(train_subjects=0, valid_subjects=1, frames=args.frames, size=max(96, args.size))
-        data = synthesize(config, tmp / "data", args.face_model, workers=2, contact_sheet=False, progress=False)
+        data = synthesize(config, tmp / "data", face_model=args.face_model, workers=2, contact_sheet=False,
+                          progress=False)
         store = prepare(PrepareConfig(root=str(data), size=args.size), tmp / "store", workers=2, progress=False)
         torch.manual_seed(0)
         model = AUModel(ModelConfig(kind="pose-dependent", backbone="efficientnet_lite0", aus=AUS, size=args.size))
@@ -61,7 +62,7 @@ def main() -> None:
         scores, score = timed(lambda: score_table(smoothed, AUS))
         ev = Evaluation("bench", "", str(store.path), "valid", 3, list(AUS), smoothed, scores)
         _, write = timed(lambda: write_evaluation(ev, tmp / "eval"))
-        _, saliency = timed(lambda: saliency_maps(model, store, table, rows, 10, progress=False))
+        _, saliency = timed(lambda: saliency_maps(model, store, table, rows, frames=10, progress=False))
     n = len(rows)
     print(f"threads {torch.get_num_threads()}, {n} frames at {args.size} px, pose-dependent Lite0, 7 AUs")
     print(f"{'step':10s} {'seconds':>8s} {'ratio':>6s}")

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 
 from poseau.data.video import iter_frames
-from poseau.infer.detect import DETECTORS
+from poseau.faces.detect import DETECTORS
 
 
 def main() -> None:

@@ -23,9 +23,10 @@ import torch
 from poseau.config import ModelConfig
 from poseau.constants import AUS
 from poseau.data.video import iter_frames
-from poseau.infer.detect import make_detector
+from poseau.export.onnx import OnnxRunner, onnx_bytes
+from poseau.faces.detect import make_detector
 from poseau.infer.predict import default_batch, predict_video
-from poseau.infer.runners import OnnxRunner, TorchRunner
+from poseau.infer.runners import TorchRunner
 from poseau.models.model import AUModel
 
 
@@ -58,9 +59,6 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         torch.manual_seed(0)
         model = AUModel(ModelConfig(backbone="efficientnet_lite0", aus=AUS, size=size)).eval()
-        model.preprocessing = {"crop_scale": 1.4}
-        from poseau.export.onnx import onnx_bytes
-
         runners = {"torch": TorchRunner(model), "onnx": OnnxRunner(onnx_bytes(model))}
         for video in videos:
             frames = list(iter_frames(video))

@@ -44,7 +44,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         data = synthesize(SynthConfig(train_subjects=2, valid_subjects=0, frames=args.frames), tmp / "data",
-                          args.face_model, workers=args.workers, contact_sheet=False, progress=False)
+                          face_model=args.face_model, workers=args.workers, contact_sheet=False, progress=False)
         videos = sorted(data.rglob("*.mp4"))
         n = sum(1 for v in videos for _ in decode(v))  # also warms the file cache
         print(f"{len(videos)} videos, {n} frames of 224x224 H.264; {args.workers} workers")
@@ -57,9 +57,9 @@ def main() -> None:
         config = PrepareConfig(dataset="fera2017", root=str(data))
         base = n / timed(decode_all)
         rows = [("decode only (1 process)", base)]
-        rows.append(("prepare, 1 worker", n / timed(lambda: prepare(config, tmp / "s1", 1, progress=False))))
+        rows.append(("prepare, 1 worker", n / timed(lambda: prepare(config, tmp / "s1", workers=1, progress=False))))
         rows.append((f"prepare, {args.workers} workers",
-                     n / timed(lambda: prepare(config, tmp / "s2", args.workers, progress=False))))
+                     n / timed(lambda: prepare(config, tmp / "s2", workers=args.workers, progress=False))))
 
         dataset = FrameDataset(tmp / "s2")
         order = np.random.default_rng(0).permutation(len(dataset))

@@ -51,7 +51,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         data = synthesize(SynthConfig(train_subjects=1, valid_subjects=0, frames=max(4, n // 9 + 1)), tmp / "data",
-                          args.face_model, workers=2, contact_sheet=False, progress=False)
+                          face_model=args.face_model, workers=2, contact_sheet=False, progress=False)
         print(f"threads {torch.get_num_threads()}, batch {args.batch}, {args.steps} timed steps, "
               f"{args.workers} loader workers")
         print(f"{'backbone':20s} {'size':>4s} {'in memory':>10s} {'store':>10s} {'ratio':>6s}")

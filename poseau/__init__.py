@@ -5,17 +5,18 @@ The public names below load on first use, so that `poseau --help` or `poseau syn
 
 from importlib import import_module
 
-__version__ = "0.1.0"
+from poseau.constants import __version__
 
 _PUBLIC = {
     "SynthConfig": "poseau.config", "PrepareConfig": "poseau.config",
     "load_face_model": "poseau.synth.facemodel", "synthesize": "poseau.synth.generate",
     "read_dataset": "poseau.data.readers", "prepare": "poseau.data.store", "FrameStore": "poseau.data.store",
+    "Preprocessing": "poseau.data.preprocess",
     "FrameDataset": "poseau.data.dataset",
     "ModelConfig": "poseau.config", "TrainConfig": "poseau.config", "AUModel": "poseau.models.model",
     "load_model": "poseau.models.checkpoint", "MixedModel": "poseau.models.mixed",
     "evaluate_model": "poseau.evaluate.evaluation", "evaluate_models": "poseau.evaluate.evaluation",
-    "select_mixed": "poseau.evaluate.selection", "explain": "poseau.explain.saliency",
+    "select_mixed": "poseau.evaluate.selection", "draw_saliency": "poseau.explain.saliency",
     "write_report": "poseau.report", "predict_video": "poseau.infer.predict",
     "predict_images": "poseau.infer.predict", "export_onnx": "poseau.export.onnx",
     "DemoConfig": "poseau.config", "run_demo": "poseau.demo",

@@ -8,8 +8,17 @@ import os
 import sys
 from pathlib import Path
 
-from poseau.config import DATASETS, SynthConfig
-from poseau.constants import AUS, VIEWS
+from poseau.config import (
+    EVAL_BATCH,
+    EVAL_PARTITION,
+    MEDIAN_WIDTH,
+    SALIENCY_BATCH,
+    SALIENCY_FRAMES,
+    SEQUENCE_FPS,
+    PrepareConfig,
+    SynthConfig,
+)
+from poseau.constants import AUS, DATASETS, DEFAULT_CROP_SCALE, RUNTIMES, VIEWS
 from poseau.errors import PoseauError
 
 
@@ -57,7 +66,7 @@ def _synth_config(args: argparse.Namespace) -> SynthConfig:
 def cmd_synth(args: argparse.Namespace) -> None:
     from poseau.synth.generate import synthesize
 
-    out = synthesize(_synth_config(args), args.out, args.face_model, workers=args.workers,
+    out = synthesize(_synth_config(args), args.out, face_model=args.face_model, workers=args.workers,
                      contact_sheet=not args.no_contact_sheet, progress=not args.quiet)
     print(f"dataset written to {out}")
 
@@ -69,7 +78,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from poseau.demo import run_demo
 
     config = DemoConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(DemoConfig)})
-    page = run_demo(config, args.out, args.face_model, args.workers, args.device, progress=not args.quiet)
+    page = run_demo(config, args.out, face_model=args.face_model, workers=args.workers, device=args.device,
+                    progress=not args.quiet)
     print(f"report: {page} (and {page.with_suffix('.md')})")
 
 
@@ -90,8 +100,9 @@ def _add_demo_args(p: argparse.ArgumentParser) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from poseau.evaluate.evaluation import evaluate_models
 
-    evaluations = evaluate_models(args.model, args.store, args.out, args.partition, args.name, args.median,
-                                  args.device, args.batch_size, progress=not args.quiet)
+    evaluations = evaluate_models(args.model, args.store, args.out, partition=args.partition, names=args.name,
+                                  median=args.median, device=args.device, batch_size=args.batch_size,
+                                  progress=not args.quiet)
     for ev in evaluations:
         print(ev.summary())
     print(f"tables and figures in {args.out} (Table I: {Path(args.out) / 'models.md'})")
@@ -100,16 +111,17 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_mix(args: argparse.Namespace) -> None:
     from poseau.evaluate.selection import select_mixed
 
-    path = select_mixed(args.model, args.store, args.out, args.partition, args.name, args.median, args.device,
-                        args.batch_size, progress=not args.quiet)
+    path = select_mixed(args.model, args.store, args.out, partition=args.partition, names=args.name,
+                        median=args.median, device=args.device, batch_size=args.batch_size, progress=not args.quiet)
     print(f"mixed model written to {path}")
 
 
 def cmd_saliency(args: argparse.Namespace) -> None:
-    from poseau.explain.saliency import explain
+    from poseau.explain.saliency import draw_saliency
 
-    path = explain(args.model, args.store, args.out, args.partition, args.frames, list(args.aus) if args.aus else None,
-                   args.device, args.batch_size, progress=not args.quiet)
+    path = draw_saliency(args.model, args.store, args.out, partition=args.partition, frames=args.frames,
+                         aus=list(args.aus) if args.aus else None, device=args.device, batch_size=args.batch_size,
+                         progress=not args.quiet)
     print(f"saliency maps: {path}")
 
 
@@ -124,9 +136,11 @@ def cmd_predict(args: argparse.Namespace) -> None:
     from poseau.infer.outputs import predict_inputs
 
     failed = 0
-    for path, result in predict_inputs(args.inputs, args.model, args.out, args.detector, args.all_faces, args.median,
-                                       args.fps, args.batch_size, args.device, args.runtime, args.crop_scale,
-                                       plot=not args.no_plot, progress=not args.quiet):
+    results = predict_inputs(args.inputs, args.model, args.out, detector=args.detector, all_faces=args.all_faces,
+                             median=args.median, fps=args.fps, batch_size=args.batch_size, device=args.device,
+                             runtime=args.runtime, crop_scale=args.crop_scale, plot=not args.no_plot,
+                             progress=not args.quiet)
+    for path, result in results:
         if isinstance(result, PoseauError):
             failed += 1
             print(f"poseau: error: {result}", file=sys.stderr)
@@ -147,16 +161,15 @@ def _add_scoring_args(p: argparse.ArgumentParser, several: bool = True) -> None:
     p.add_argument("--model", required=True, nargs="+" if several else None,
                    help="model file(s) (a run's model.pt, or a mixed model)")
     p.add_argument("--store", required=True, help="a frame store made by `poseau prepare`")
-    p.add_argument("--partition", default="valid", help="valid, test, train or all (default: valid)")
+    p.add_argument("--partition", default=EVAL_PARTITION, help=f"valid, test, train or all (default: {EVAL_PARTITION})")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
     if several:
         p.add_argument("--name", nargs="+", help="a name per model (default: its run folder's name)")
-        p.add_argument("--median", type=int, default=3,
-                       help="median filter width along each sequence before scoring (1: none; default 3)")
+        p.add_argument("--median", type=int, default=MEDIAN_WIDTH,
+                       help=f"median filter width along each sequence before scoring (1: none; default {MEDIAN_WIDTH})")
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:
-    from poseau.config import PrepareConfig
     from poseau.data.store import prepare
 
     config = PrepareConfig(dataset=args.dataset, root=args.root, size=args.size, face_crop=args.face_crop,
@@ -200,16 +213,17 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
-    from poseau.config import BACKBONE_NAMES, MODEL_KINDS, OPTIMIZERS, STAGES, TrainConfig
+    from poseau.config import ModelConfig, TrainConfig
+    from poseau.constants import BACKBONE_NAMES, MODEL_KINDS, OPTIMIZERS, STAGES
 
-    d = TrainConfig()
+    d, m = TrainConfig(), ModelConfig()
     p.add_argument("--store", required=True, help="a frame store made by `poseau prepare`")
     p.add_argument("--out", required=True, help="the run folder (a killed run resumes in it with --resume)")
-    p.add_argument("--model", choices=MODEL_KINDS, default="pose-invariant")
-    p.add_argument("--aus", type=_aus, default=("AU12",), help="one AU as the paper (AU12), several, or all")
-    p.add_argument("--backbone", choices=BACKBONE_NAMES, default="vgg16")
+    p.add_argument("--model", choices=MODEL_KINDS, default=m.kind)
+    p.add_argument("--aus", type=_aus, default=m.aus, help="one AU as the paper (AU12), several, or all")
+    p.add_argument("--backbone", choices=BACKBONE_NAMES, default=m.backbone)
     p.add_argument("--size", type=int, help="input side; must equal the store's (default: the store's)")
-    p.add_argument("--hidden", type=int, default=256, help="hidden units of each regressor")
+    p.add_argument("--hidden", type=int, default=m.hidden, help="hidden units of each regressor")
     p.add_argument("--weights", default=d.weights,
                    help="backbone start: imagenet, a weights file, or none (random)")
     p.add_argument("--stages", help="comma-separated stages to run; pose-dependent: "
@@ -242,7 +256,8 @@ def cmd_facemodel(args: argparse.Namespace) -> None:
     if args.action == "download":
         from poseau.synth.download import ICT_FACEKIT_URL, download_face_model
 
-        path = download_face_model(args.url or ICT_FACEKIT_URL, args.cache_dir, args.sha256, progress=not args.quiet)
+        path = download_face_model(args.url or ICT_FACEKIT_URL, cache_dir=args.cache_dir, sha256=args.sha256,
+                                   progress=not args.quiet)
     elif args.action == "build":
         from poseau.synth.obj_import import build_face_model
 
@@ -274,12 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", required=True, choices=DATASETS)
     p.add_argument("--root", required=True, help="the dataset's folder (manifest: the CSV file or its folder)")
     p.add_argument("--out", required=True, help="the store folder to write (a killed run resumes in it)")
-    p.add_argument("--size", type=int, default=224, help="output side in pixels (default 224, as the paper)")
+    d = PrepareConfig()
+    p.add_argument("--size", type=int, default=d.size, help=f"output side in pixels (default {d.size}, as the paper)")
     p.add_argument("--face-crop", action="store_true", help="crop around a detected face (faces not centred)")
-    p.add_argument("--crop-scale", type=float, default=1.4, help="crop side / detected face side")
+    p.add_argument("--crop-scale", type=float, default=d.crop_scale, help="crop side / detected face side")
     p.add_argument("--views", type=_views, help="keep only these views, e.g. 4,5,6")
     p.add_argument("--partitions", help="keep only these partitions, e.g. train,valid")
-    p.add_argument("--every", type=int, default=1, help="keep every k-th frame of each sequence")
+    p.add_argument("--every", type=int, default=d.every, help="keep every k-th frame of each sequence")
     p.add_argument("--skip-bad", action="store_true", help="leave bad files out (listed) instead of stopping")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes")
     p.set_defaults(func=cmd_prepare)
@@ -291,21 +307,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="score models on a store's partition: predictions, tables and figures")
     _add_scoring_args(p)
     p.add_argument("--out", required=True, help="folder for the tables, figures and per-frame predictions")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=EVAL_BATCH)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("mix", help="the mixed model: per AU, the model with the higher validation ICC")
     _add_scoring_args(p)
     p.add_argument("--out", required=True, help="the mixed model file to write")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=EVAL_BATCH)
     p.set_defaults(func=cmd_mix)
 
     p = sub.add_parser("saliency", help="gradient saliency maps per AU and view (the paper's Fig. 3)")
     _add_scoring_args(p, several=False)
     p.add_argument("--out", required=True, help="folder for saliency.png and saliency.npz")
-    p.add_argument("--frames", type=int, default=100, help="frames with the highest predictions per AU and view")
+    p.add_argument("--frames", type=int, default=SALIENCY_FRAMES,
+                   help="frames with the highest predictions per AU and view")
     p.add_argument("--aus", type=_aus, help="AUs to draw (default: all the model's)")
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--batch-size", type=int, default=SALIENCY_BATCH)
     p.set_defaults(func=cmd_saliency)
 
     p = sub.add_parser("predict", help="AU intensities per frame of videos, images and image folders (CSV)")
@@ -315,13 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-faces", action="store_true", help="every face, with ids kept across frames (default: "
                    "the largest)")
     p.add_argument("--median", type=int, default=1, help="median filter width along each face's frames (1: none)")
-    p.add_argument("--detector", default="auto", help="auto (yunet where installed, else haar), yunet, haar")
+    p.add_argument("--detector", help="yunet, haar, or auto (yunet where installed, else haar); default: the "
+                   "one that framed the model's training faces, else auto")
     p.add_argument("--crop-scale", type=float, help="face crop side / detected box side (default: the model's "
-                   "preprocessing, else 1.4)")
-    p.add_argument("--fps", type=float, default=30.0, help="frame rate of image sequences, for timestamps")
+                   f"preprocessing, {DEFAULT_CROP_SCALE} unless its store was prepared with another)")
+    p.add_argument("--fps", type=float, default=SEQUENCE_FPS, help="frame rate of image sequences, for timestamps")
     p.add_argument("--batch-size", type=int, help="faces per network call (default: 32 up to 112 px, else 8)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
-    p.add_argument("--runtime", choices=("torch", "onnx"), default="torch")
+    p.add_argument("--runtime", choices=RUNTIMES, default=RUNTIMES[0])
     p.add_argument("--no-plot", action="store_true", help="no PNG of intensities over time")
     p.set_defaults(func=cmd_predict)
 

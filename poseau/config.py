@@ -8,9 +8,26 @@ from dataclasses import dataclass
 
 import yaml
 
-from poseau.constants import AUS, VIEWS
+from poseau.constants import (
+    AUS,
+    BACKBONE_NAMES,
+    DATASETS,
+    DEFAULT_CROP_SCALE,
+    MODEL_KINDS,
+    OPTIMIZERS,
+    STAGES,
+    VIEWS,
+)
 from poseau.errors import PoseauError
 from poseau.fileio import write_text_atomic
+
+# Defaults of options that no saved config holds; the library's signatures and the CLI both read them here.
+MEDIAN_WIDTH = 3             # the paper's median filter over each sequence of predictions before scoring
+EVAL_PARTITION = "valid"     # the partition evaluate, mix and saliency score by default
+EVAL_BATCH = 64              # frames per network call when scoring a store
+SALIENCY_FRAMES = 100        # frames with the highest predictions per AU and view
+SALIENCY_BATCH = 16          # frames per gradient call
+SEQUENCE_FPS = 30.0          # frame rate given to a folder of images, for its timestamps
 
 
 @dataclass(frozen=True)
@@ -45,9 +62,6 @@ class SynthConfig:
         _require(self, "synth", checks, "tasks 1-8, size even and >= 16, views among 1-9")
 
 
-DATASETS = ("fera2017", "bp4d", "disfa", "manifest")
-
-
 @dataclass(frozen=True)
 class PrepareConfig:
     """What `poseau prepare` reads and how it preprocesses it; a store is defined by this and its index."""
@@ -56,7 +70,7 @@ class PrepareConfig:
     root: str = "."
     size: int = 224                      # output side in pixels (the paper: 224)
     face_crop: bool = False              # crop around a detected face first (for faces not centred)
-    crop_scale: float = 1.4              # crop side / detected face side
+    crop_scale: float = DEFAULT_CROP_SCALE  # crop side / detected face side
     views: tuple[int, ...] = ()          # keep only these views (empty: all)
     partitions: tuple[str, ...] = ()     # keep only these partitions (empty: all)
     every: int = 1                       # keep every k-th frame of each sequence
@@ -69,12 +83,6 @@ class PrepareConfig:
         }
         _require(self, "prepare", checks,
                  f"dataset one of {', '.join(DATASETS)}, size >= 8, every >= 1, views among 1-9")
-
-
-MODEL_KINDS = ("pose-invariant", "pose-dependent")
-BACKBONE_NAMES = ("vgg16", "efficientnet_lite0")  # poseau.models.weights.BACKBONES builds them
-OPTIMIZERS = ("sgd", "adam")
-STAGES = {"pose-invariant": ("regress",), "pose-dependent": ("routed", "pose", "joint")}
 
 
 @dataclass(frozen=True)
@@ -156,7 +164,7 @@ class DemoConfig:
     max_epochs: int = 8
     patience: int = 2
     saliency_frames: int = 20
-    median: int = 3
+    median: int = MEDIAN_WIDTH
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__version__ = "0.1.0"
+
 # FERA 2017 intensity sub-challenge AUs, in the order used everywhere.
 AUS: tuple[str, ...] = ("AU01", "AU04", "AU06", "AU10", "AU12", "AU14", "AU17")
 # AUs in the header of FERA 2017 occurrence files (occurrence sub-challenge).
@@ -24,6 +26,22 @@ FRONTAL_VIEW = 6
 # The paper's pose groups: pitch up, level, down.
 POSE_GROUPS: tuple[str, ...] = ("up", "level", "down")
 VIEW_POSE_GROUP: dict[int, int] = {v: (v - 1) // 3 for v in VIEWS}
+
+# Columns of predictions tables and CSVs beside the intensities (AU12_r, OpenFace's name): pose group probabilities.
+POSE_COLUMNS: tuple[str, ...] = tuple(f"pose_{g}" for g in POSE_GROUPS)
+
+# Families of names, each listed once; the registries that build them are keyed by these.
+DATASETS: tuple[str, ...] = ("fera2017", "bp4d", "disfa", "manifest")
+MODEL_KINDS: tuple[str, ...] = ("pose-invariant", "pose-dependent")
+BACKBONE_NAMES: tuple[str, ...] = ("vgg16", "efficientnet_lite0")
+OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
+STAGES: dict[str, tuple[str, ...]] = {"pose-invariant": ("regress",), "pose-dependent": ("routed", "pose", "joint")}
+RUNTIMES: tuple[str, ...] = ("torch", "onnx")
+# Image files read anywhere (dataset frames, `poseau predict` inputs): the formats OpenCV decodes.
+IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+# A face crop's side over the detected face box's larger side, when nothing else says.
+DEFAULT_CROP_SCALE = 1.4
 
 # FERA 2017 on-disk names per partition: folder of videos, file prefix, label folders.
 FERA_PARTITIONS: dict[str, dict[str, str]] = {

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from poseau.config import DemoConfig, PrepareConfig, SynthConfig, load_config, save_config
+from poseau.constants import MODEL_KINDS
 from poseau.data.store import prepare
 from poseau.errors import PoseauError
 from poseau.evaluate.evaluation import Evaluation, compare, evaluate_model, write_evaluation
@@ -28,30 +29,29 @@ from poseau.evaluate.selection import mix
 from poseau.explain.saliency import saliency_maps, saliency_title, write_saliency
 from poseau.models.checkpoint import load_model
 from poseau.report import write_report
+from poseau.synth.generate import synthesize
 from poseau.train.loop import train
 
 log = logging.getLogger(__name__)
-KINDS = ("pose-invariant", "pose-dependent")
 
 
 def _synthesize(config: SynthConfig, data: Path, face_model, workers: int, progress: bool) -> None:
-    from poseau.synth.generate import synthesize
-
     done = data / "synth_config.yaml"
     if done.is_file() and (data / "synth_info.json").is_file() and load_config(SynthConfig, done) == config:
         log.info("%s: already rendered", data)
         return
-    synthesize(config, data, face_model, workers=workers, progress=progress)
+    synthesize(config, data, face_model=face_model, workers=workers, progress=progress)
 
 
 def _evaluate(model: Path, store, partition: str, name: str, out: Path, config: DemoConfig, device: str,
               progress: bool) -> Evaluation:
-    ev = evaluate_model(model, store, partition, config.median, name, device, progress=progress)
+    ev = evaluate_model(model, store, partition=partition, median=config.median, name=name, device=device,
+                        progress=progress)
     write_evaluation(ev, out / partition / name)
     return ev
 
 
-def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-demo",
+def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-demo", *,
              face_model: str | os.PathLike | None = None, workers: int | None = None, device: str = "cpu",
              progress: bool = True) -> Path:
     """Run the demo into ``out``; the path of its report (HTML)."""
@@ -67,23 +67,23 @@ def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-
                     workers=workers, progress=progress)
     log.info("frame store %s: %s", store.path, store.meta["summary"])
     models = {}
-    for kind in KINDS:
+    for kind in MODEL_KINDS:
         models[kind] = train(config.model(kind), config.train(), store, out / "runs" / kind, device=device,
                              resume=True, progress=progress)
     evaluations = {}
     for partition in ("valid", "test"):
-        for kind in KINDS:
+        for kind in MODEL_KINDS:
             evaluations[partition, kind] = _evaluate(models[kind], store, partition, kind, out, config, device,
                                                      progress)
         if partition == "valid":
-            models["mixed"] = mix([evaluations["valid", k] for k in KINDS], out / "mixed.pt", device)
+            models["mixed"] = mix([evaluations["valid", k] for k in MODEL_KINDS], out / "mixed.pt", device=device)
     mixed = evaluations["test", "mixed"] = _evaluate(models["mixed"], store, "test", "mixed", out, config, device,
                                                      progress)
     for partition in ("valid", "test"):
         compare([e for (p, _), e in evaluations.items() if p == partition], out / partition)
-    net = load_model(models["mixed"], device)
-    maps = saliency_maps(net, store, mixed.table, partition_rows(store, "test"), config.saliency_frames,
-                         device=device, progress=progress)
+    net = load_model(models["mixed"], device=device)
+    maps = saliency_maps(net, store, mixed.table, partition_rows(store, "test"), frames=config.saliency_frames,
+                         progress=progress)
     write_saliency(maps, out / "saliency", saliency_title("mixed", config.saliency_frames, "test"))
     _, page = write_report(out)
     for ev in evaluations.values():

@@ -15,7 +15,7 @@ from poseau.fileio import atomic_path
 log = logging.getLogger(__name__)
 
 
-def fetch(url: str, dest: Path, sha256: str | None = None, progress: bool = True) -> Path:
+def fetch(url: str, dest: Path, *, sha256: str | None = None, progress: bool = True) -> Path:
     """Download ``url`` to ``dest`` (kept as a cache), checking ``sha256`` when given: the whole hex digest,
     or a prefix of at least 8 digits (torchvision names its weight files after one)."""
     if sha256 is not None and len(sha256) < 8:

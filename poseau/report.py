@@ -2,7 +2,7 @@
 
 What is looked for, in this order:
     contact_sheet.png                        the synthetic data (poseau synth)
-    */train.csv + summary.txt + curves.png   training runs
+    */train.csv + summary.txt + curves.png   training runs (poseau.models.runs.RunFiles)
     */models.csv                             evaluations (poseau evaluate), oldest first: Table I, and for each model
                                              folder (metrics.json) its ICC per view, Fig. 2, the mixed
                                              model's choices
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from poseau.errors import PoseauError
 from poseau.fileio import write_text_atomic
+from poseau.models.runs import RunFiles
 
 
 def _found(root: Path, name: str) -> list[Path]:
@@ -54,14 +55,14 @@ def collect(root: Path) -> list[dict]:
     if sheets:
         blocks.append({"kind": "h2", "text": "Data"})
         blocks += [_image(root, p, f"{p.parent.relative_to(root).as_posix()}: views by AUs") for p in sheets]
-    runs = [p.parent for p in _found(root, "train.csv") if (p.parent / "summary.txt").is_file()]
+    runs = [RunFiles(p.parent) for p in _found(root, RunFiles.HISTORY) if RunFiles(p.parent).summary.is_file()]
     if runs:
         blocks.append({"kind": "h2", "text": "Training"})
         for run in runs:
-            blocks.append({"kind": "h3", "text": run.relative_to(root).as_posix() or run.name})
-            blocks.append({"kind": "pre", "text": (run / "summary.txt").read_text().strip()})
-            if (run / "curves.png").is_file():
-                blocks.append(_image(root, run / "curves.png", "loss per stage and validation ICC per epoch"))
+            blocks.append({"kind": "h3", "text": run.out.relative_to(root).as_posix() or run.out.name})
+            blocks.append({"kind": "pre", "text": run.summary.read_text().strip()})
+            if run.png.is_file():
+                blocks.append(_image(root, run.png, "loss per stage and validation ICC per epoch"))
     evaluations = [p.parent for p in sorted(_found(root, "models.csv"), key=lambda p: p.stat().st_mtime)]
     for folder in evaluations:
         blocks.append({"kind": "h2", "text": f"Evaluation: {folder.relative_to(root).as_posix() or folder.name}"})

@@ -10,7 +10,7 @@ from poseau.models.weights import BACKBONES, create_backbone, imagenet_file
 
 
 def test_every_backbone_name_of_the_config_is_built():
-    from poseau.config import BACKBONE_NAMES
+    from poseau.constants import BACKBONE_NAMES
 
     assert set(BACKBONE_NAMES) == set(BACKBONES)
 
@@ -20,7 +20,7 @@ def test_every_backbone_name_of_the_config_is_built():
 def test_feature_map_shapes(name, size):
     model = create_backbone(name, weights=None).eval()
     with torch.no_grad():
-        out = model(model.spec.normalise(torch.rand(2, 1, size, size)))
+        out = model(model.spec.normalise(torch.randint(0, 256, (2, 1, size, size), dtype=torch.uint8)))
     assert out.shape == (2, model.out_channels, size // 32, size // 32)
     if name == "vgg16" and size == 224:
         assert out.shape[1:] == (512, 7, 7)  # what the paper's regressors see
@@ -34,7 +34,7 @@ def test_efficientnet_lite0_imagenet_weights_classify_grace_hopper():
     model = create_backbone("efficientnet_lite0").eval()  # raises unless every key and shape matches
     state = torch.load(imagenet_file("efficientnet_lite0"), map_location="cpu", weights_only=True)
     image = Image.open(cbook.get_sample_data("grace_hopper.jpg")).convert("RGB").resize((224, 224))
-    x = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 255
+    x = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None]  # pixels 0-255, as the model takes them
     with torch.no_grad():
         logits = model(model.spec.normalise(x)).mean((2, 3)) @ state["_fc.weight"].T + state["_fc.bias"]
     assert int(logits.argmax()) == 652  # military uniform

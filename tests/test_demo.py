@@ -3,6 +3,7 @@ what the first finished."""
 
 import pandas as pd
 import pytest
+from conftest import assert_drawn
 
 from poseau.cli import main
 from poseau.models.checkpoint import load_model
@@ -25,6 +26,9 @@ def test_demo_runs_every_step_and_continues(face_model_file, tmp_path, capsys):
                  "runs/pose-dependent/curves.png", "valid/models.tex", "test/mixed/view_icc.png",
                  "saliency/saliency.png", "report.md"):
         assert (out / name).is_file(), name
+    for name in ("data/contact_sheet.png", "runs/pose-dependent/curves.png", "test/mixed/view_icc.png",
+                 "saliency/saliency.png"):
+        assert_drawn(out / name)
     assert list(pd.read_csv(out / "valid" / "models.csv").columns[1::3]) == ["pose-invariant RMSE",
                                                                              "pose-dependent RMSE"]
     assert list(pd.read_csv(out / "test" / "models.csv").columns[1::3]) == ["pose-invariant RMSE",

@@ -7,22 +7,23 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import assert_drawn
 from layouts import FERA_VIEWS, write_fera
 from nets import random_model
 
 from poseau.cli import main
 from poseau.config import PrepareConfig, SynthConfig
 from poseau.constants import AUS
+from poseau.data.smoothing import median_filter
 from poseau.evaluate.metrics import icc31
-from poseau.evaluate.smoothing import median_filter
 from poseau.models.checkpoint import load_model, model_record, save_atomic
 
 TINY = SynthConfig(train_subjects=1, valid_subjects=1, test_subjects=1, tasks=1, frames=8, size=64, seed=5)
 
 
 def saved_model(path, kind, aus, store, seed):
-    model = random_model(kind, aus, seed, 32, store.meta["preprocessing"])
-    save_atomic(model_record(model, model.preprocessing), path)
+    model = random_model(kind, aus, seed, 32, store.preprocessing)
+    save_atomic(model_record(model), path)
     return path
 
 
@@ -33,7 +34,7 @@ def tiny(face_model_file, tmp_path_factory):
     from poseau.synth.generate import synthesize
 
     root = tmp_path_factory.mktemp("tiny")
-    data = synthesize(TINY, root / "data", face_model_file, workers=2, contact_sheet=False, progress=False)
+    data = synthesize(TINY, root / "data", face_model=face_model_file, workers=2, contact_sheet=False, progress=False)
     store = prepare(PrepareConfig(root=str(data), size=32), root / "store", workers=2, progress=False)
     inv = saved_model(root / "inv.pt", "pose-invariant", AUS, store, 0)
     dep = saved_model(root / "dep.pt", "pose-dependent", ("AU06", "AU12"), store, 1)
@@ -49,8 +50,10 @@ def test_evaluate_writes_predictions_scores_tables_and_figures(tiny, tmp_path):
     assert len(table) == len(rows) == 8 * 9
     model = load_model(inv)
     with torch.no_grad():
-        raw = model(torch.from_numpy(np.array(store.frames[rows]))[:, None].float() / 255)["intensity"] * 5
-    np.testing.assert_allclose(table["AU12_raw"], raw[:, AUS.index("AU12")].numpy(), atol=1e-4)
+        unit = model(torch.from_numpy(np.array(store.frames[rows]))[:, None])["intensity"]
+    raw, _ = model.predict(store.frames[rows])
+    np.testing.assert_allclose(raw, unit.numpy() * 5, rtol=1e-6)
+    np.testing.assert_allclose(table["AU12_raw"], raw[:, AUS.index("AU12")], atol=1e-4)
     view1 = table["view"] == 1
     np.testing.assert_allclose(table.loc[view1, "AU12_r"], median_filter(table.loc[view1, "AU12_raw"].to_numpy(), 3),
                                atol=1e-4)
@@ -67,9 +70,10 @@ def test_evaluate_writes_predictions_scores_tables_and_figures(tiny, tmp_path):
     models = pd.read_csv(tmp_path / "models.csv", index_col=0)
     assert list(models.index) == [*AUS, "Mean"]
     assert models.loc["AU12", "inv ICC"] == pytest.approx(metrics["pooled"]["AU12"]["icc"], rel=1e-4)
-    for name in ("models.md", "models.tex", "inv/views_icc.md", "inv/views_rmse.tex", "dep/views_pcc.csv",
-                 "inv/view_icc.png", "dep/view_scores.png"):
+    for name in ("models.md", "models.tex", "inv/views_icc.md", "inv/views_rmse.tex", "dep/views_pcc.csv"):
         assert (tmp_path / name).stat().st_size > 200, name
+    assert_drawn(tmp_path / "inv" / "view_icc.png", min_size=(800, 300))  # 7 AU panels of 9x9 views
+    assert_drawn(tmp_path / "dep" / "view_scores.png", min_size=(300, 200))
     assert not metrics["undefined"]
 
 
@@ -90,6 +94,7 @@ def test_mix_saliency_and_report_on_the_command_line(tiny, tmp_path):
                  "--frames", "3", "--aus", "AU06,AU12", "--out", str(tmp_path / "saliency")]) == 0
     maps = np.load(tmp_path / "saliency" / "saliency.npz")
     assert maps["maps"].shape == (2, 9, 32, 32) and list(maps["aus"]) == ["AU06", "AU12"]
+    assert_drawn(tmp_path / "saliency" / "saliency.png", min_size=(9 * 60, 2 * 60))
     assert main(["-q", "report", str(tmp_path)]) == 0
     page = (tmp_path / "report.md").read_text()
     assert "Results on the test partition" in page and "saliency/saliency.png" in page

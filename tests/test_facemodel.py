@@ -79,17 +79,17 @@ def test_download_builds_caches_and_checks(checkout, tmp_path):
     url = archive.as_uri()
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     cache = tmp_path / "cache"
-    path = download_face_model(url, cache, digest, layout=LAYOUT, progress=False)
+    path = download_face_model(url, cache_dir=cache, sha256=digest, layout=LAYOUT, progress=False)
     assert load_face_model(path).n_vertices == 88
     assert (cache / "LICENSE-ICT-FaceKit").read_text().startswith("MIT")
     archive.unlink()  # the cached archive is used from now on
-    assert download_face_model(url, cache, digest, layout=LAYOUT, progress=False) == path
+    assert download_face_model(url, cache_dir=cache, sha256=digest, layout=LAYOUT, progress=False) == path
     archive.write_bytes((cache / "ict-facekit.zip").read_bytes())
     with pytest.raises(PoseauError, match="checksum"):
-        download_face_model(url, tmp_path / "fresh", "0" * 64, layout=LAYOUT, progress=False)
+        download_face_model(url, cache_dir=tmp_path / "fresh", sha256="0" * 64, layout=LAYOUT, progress=False)
     assert not (tmp_path / "fresh" / "ict-facekit.zip").exists()  # a bad download is not kept
     with pytest.raises(PoseauError, match="vertices"):
-        download_face_model(url, cache, digest, progress=False)  # the real layout needs 24591 vertices
+        download_face_model(url, cache_dir=cache, sha256=digest, progress=False)  # the real layout needs 24591 vertices
 
 
 def test_missing_or_malformed_model_gives_one_line_and_exit_2(tmp_path, capsys):

@@ -1,5 +1,6 @@
 """The mixed model: the choice per AU, its outputs, its file, and what cannot be mixed."""
 
+import dataclasses
 import math
 
 import pytest
@@ -27,7 +28,7 @@ def test_mixed_outputs_are_the_chosen_members_outputs():
     inv = member("pose-invariant", ("AU06", "AU12"), 0)
     dep = member("pose-dependent", ("AU01", "AU06", "AU12"), 1)
     mixed = MixedModel([inv, dep], {"AU12": 0, "AU06": 1, "AU01": 1}).eval()
-    x = torch.rand(4, 1, 32, 32)
+    x = torch.randint(0, 256, (4, 1, 32, 32), dtype=torch.uint8)
     with torch.no_grad():
         out, a, b = mixed(x), inv(x), dep(x)
     assert mixed.aus == ("AU01", "AU06", "AU12")
@@ -48,19 +49,19 @@ def test_mixed_model_file_round_trips_and_records_its_choice(tmp_path):
     inv = member("pose-invariant", ("AU06", "AU12"), 0)
     dep = member("pose-dependent", ("AU06", "AU12"), 1)
     for name, model in (("inv", inv), ("dep", dep)):
-        save_atomic(model_record(model, model.preprocessing), tmp_path / f"{name}.pt")
+        save_atomic(model_record(model), tmp_path / f"{name}.pt")
     path = mix([evaluation("inv", tmp_path / "inv.pt", {"AU06": 0.2, "AU12": 0.8}),
                 evaluation("dep", tmp_path / "dep.pt", {"AU06": 0.5, "AU12": 0.7})], tmp_path / "mixed.pt")
     loaded = load_model(path)
     assert isinstance(loaded, MixedModel)
     assert loaded.selection["chosen"] == {"AU06": "dep", "AU12": "inv"}
     assert loaded.preprocessing == inv.preprocessing and loaded.size == 32
-    x = torch.rand(3, 1, 32, 32)
+    x = torch.randint(0, 256, (3, 1, 32, 32), dtype=torch.uint8)
     with torch.no_grad():
         got = loaded(x)["intensity"]
         torch.testing.assert_close(got[:, 0], dep(x)["intensity"][:, 0])
         torch.testing.assert_close(got[:, 1], inv(x)["intensity"][:, 1])
-    save_atomic(model_record(inv, inv.preprocessing), tmp_path / "run" / "model.pt")
+    save_atomic(model_record(inv), tmp_path / "run" / "model.pt")
     with torch.no_grad():  # a training run's folder stands for its model.pt
         torch.testing.assert_close(load_model(tmp_path / "run")(x)["intensity"], inv(x)["intensity"])
     with pytest.raises(PoseauError, match="is a mixed model"):
@@ -70,8 +71,14 @@ def test_mixed_model_file_round_trips_and_records_its_choice(tmp_path):
 
 def test_members_must_take_the_same_input(tmp_path):
     small, large = member("pose-invariant", ("AU12",), 0, 32), member("pose-invariant", ("AU12",), 1, 64)
-    save_atomic(model_record(small, small.preprocessing), tmp_path / "a.pt")
-    save_atomic(model_record(large, large.preprocessing), tmp_path / "b.pt")
+    save_atomic(model_record(small), tmp_path / "a.pt")
+    save_atomic(model_record(large), tmp_path / "b.pt")
     with pytest.raises(PoseauError, match="different inputs"):
         mix([evaluation("a", tmp_path / "a.pt", {"AU12": 0.1}), evaluation("b", tmp_path / "b.pt", {"AU12": 0.2})],
+            tmp_path / "m.pt")
+    cropped = member("pose-invariant", ("AU12",), 2, 32)
+    cropped.preprocessing = dataclasses.replace(cropped.preprocessing, face_crop=True)  # same size, other framing
+    save_atomic(model_record(cropped), tmp_path / "c.pt")
+    with pytest.raises(PoseauError, match="different inputs"):
+        mix([evaluation("a", tmp_path / "a.pt", {"AU12": 0.1}), evaluation("c", tmp_path / "c.pt", {"AU12": 0.2})],
             tmp_path / "m.pt")

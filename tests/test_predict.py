@@ -9,15 +9,18 @@ import av
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED
+from conftest import SHARED, assert_drawn
 from nets import random_model
 
 from poseau.cli import main
-from poseau.data.preprocess import preprocess
+from poseau.constants import DEFAULT_CROP_SCALE
+from poseau.data.preprocess import Preprocessing
+from poseau.data.smoothing import median_filter
 from poseau.errors import PoseauError
-from poseau.evaluate.smoothing import median_filter
-from poseau.infer.detect import Face, square_box
-from poseau.infer.predict import FaceTracker, predict_images, predict_video, smooth_faces
+from poseau.faces.boxes import crop, square_box
+from poseau.faces.detect import Face
+from poseau.faces.track import FaceTracker
+from poseau.infer.predict import predict_images, predict_video, smooth_faces
 from poseau.infer.runners import TorchRunner
 from poseau.models.checkpoint import model_record, save_atomic
 
@@ -54,7 +57,7 @@ def write_vfr(path: Path, pts_ms: list[int], bright: list[bool]) -> list[np.ndar
 def model_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "model.pt"
     model = random_model("pose-dependent", ("AU06", "AU12"), 0, 32)
-    save_atomic(model_record(model, model.preprocessing), path)
+    save_atomic(model_record(model), path)
     return path
 
 
@@ -69,7 +72,9 @@ def test_one_row_per_decoded_frame_with_its_own_timestamp(model_file, tmp_path):
     assert table["success"].tolist() == [int(b) for b in bright]
     assert table.loc[table["success"] == 0, "AU12_r"].isna().all()
     assert table.columns.tolist()[:5] == ["frame", "face_id", "timestamp", "confidence", "success"]
-    faces = np.stack([preprocess(decoded[i], 32, square_box(BOX, 1.4)) for i in range(8) if bright[i]])
+    # a whole-frame model: predict frames the face with the default crop scale, by hand here
+    by_hand = [Preprocessing(size=32)(crop(decoded[i], square_box(BOX, DEFAULT_CROP_SCALE))) for i in range(8)]
+    faces = np.stack([f for f, b in zip(by_hand, bright, strict=True) if b])
     intensity, pose = runner(faces)
     ok = table["success"] == 1
     np.testing.assert_allclose(table.loc[ok, ["AU06_r", "AU12_r"]], intensity, atol=1e-5)
@@ -77,6 +82,39 @@ def test_one_row_per_decoded_frame_with_its_own_timestamp(model_file, tmp_path):
     assert table.loc[ok, ["face_x", "face_y", "face_w", "face_h"]].iloc[0].tolist() == list(BOX)
     one_batch = predict_video(tmp_path / "v.mp4", runner, detector=BrightFace(), batch_size=64)
     pd.testing.assert_frame_equal(table, one_batch, atol=1e-5)
+
+
+def test_a_face_crop_model_is_given_faces_cut_as_its_training_faces_were(tmp_path):
+    """A model built with a face-crop store's preprocessing (as `train` builds it) crops with that scale in
+    predict, not the default; --crop-scale overrides it."""
+    decoded = write_vfr(tmp_path / "v.mp4", [0, 40, 80], [True] * 3)
+    framing = Preprocessing(size=32, face_crop=True, crop_scale=1.8, face_detector="haar")
+    model = random_model("pose-invariant", ("AU12",), 2, 32, framing)
+    save_atomic(model_record(model), tmp_path / "crop.pt")
+    table = predict_video(tmp_path / "v.mp4", tmp_path / "crop.pt", detector=BrightFace())
+    own = model.predict(np.stack([framing(f, BOX) for f in decoded]))[0][:, 0]
+    default = model.predict(np.stack([framing.for_faces(DEFAULT_CROP_SCALE)(f, BOX) for f in decoded]))[0][:, 0]
+    np.testing.assert_allclose(table["AU12_r"], own, atol=1e-5)
+    assert np.abs(own - default).max() > 1e-3  # the scale matters, so the match above says which was used
+    other = predict_video(tmp_path / "v.mp4", tmp_path / "crop.pt", detector=BrightFace(), crop_scale=1.4)
+    np.testing.assert_allclose(other["AU12_r"], default, atol=1e-5)
+
+
+def test_a_model_file_and_its_onnx_export_predict_the_same_from_uint8_faces(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from poseau.export.onnx import OnnxRunner, export_onnx
+    from poseau.models.checkpoint import load_model
+
+    framing = Preprocessing(size=32, face_crop=True, crop_scale=1.6, face_detector="yunet")
+    save_atomic(model_record(random_model("pose-dependent", ("AU01", "AU12"), 6, 32, framing)), tmp_path / "m.pt")
+    assert export_onnx(tmp_path / "m.pt", tmp_path / "m.onnx") < 1e-4
+    torch_model, onnx_model = load_model(tmp_path / "m.pt"), OnnxRunner(tmp_path / "m.onnx")
+    assert onnx_model.preprocessing == torch_model.preprocessing == framing and onnx_model.aus == ("AU01", "AU12")
+    faces = np.random.default_rng(7).integers(0, 256, (6, 32, 32), dtype=np.uint8)
+    (a, pose_a), (b, pose_b) = torch_model.predict(faces), onnx_model.predict(faces)
+    assert a.dtype == b.dtype == np.float32 and a.max() > 0.5  # on 0-5, not 0-1
+    np.testing.assert_allclose(a, b, atol=1e-4)
+    np.testing.assert_allclose(pose_a, pose_b, atol=1e-5)
 
 
 def test_face_ids_follow_boxes_across_frames():
@@ -125,7 +163,7 @@ def test_onnx_export_matches_torch_and_predicts_the_same(model_file, tmp_path, c
     assert main(["-q", "export", "--model", str(model_file), "--out", str(tmp_path / "m.onnx")]) == 0
     difference = float(capsys.readouterr().out.strip().rsplit(" ", 1)[-1])
     assert difference < 1e-4
-    from poseau.infer.runners import OnnxRunner
+    from poseau.export.onnx import OnnxRunner
 
     onnx, torch_runner = OnnxRunner(tmp_path / "m.onnx"), TorchRunner(random_model("pose-dependent",
                                                                                    ("AU06", "AU12"), 0, 32))
@@ -174,7 +212,7 @@ def test_real_videos_and_images(model_file, tmp_path, capsys):
     np.testing.assert_allclose(np.diff(single["timestamp"]), 1 / 30, atol=1e-3)
     wmv = pd.read_csv(tmp_path / "openface__default.csv")
     assert wmv["frame"].tolist() == list(range(1, 289)) and wmv["timestamp"].is_monotonic_increasing
-    assert (tmp_path / "openface__default.png").stat().st_size > 10_000
+    assert_drawn(tmp_path / "openface__default.png", min_size=(800, 250))  # two AU panels
     group = pd.read_csv(tmp_path / "pyfeat__multi_face.csv")
     assert sorted(group["face_id"]) == [0, 1, 2, 3, 4] and group["AU12_r"].between(0, 5).all()
     sequence = predict_images(images, model_file)
@@ -183,8 +221,7 @@ def test_real_videos_and_images(model_file, tmp_path, capsys):
 
 def test_a_mixed_model_exports_with_its_pose_output():
     pytest.importorskip("onnxruntime")
-    from poseau.export.onnx import onnx_bytes, parity
-    from poseau.infer.runners import OnnxRunner
+    from poseau.export.onnx import OnnxRunner, onnx_bytes, parity
     from poseau.models.mixed import MixedModel
 
     inv = random_model("pose-invariant", ("AU06", "AU12"), 4, 32)

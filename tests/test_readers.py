@@ -91,7 +91,7 @@ def test_fera_bad_input_names_the_file(fera, tmp_path, damage, message):
     assert str(culprit) in str(err.value) or culprit.name in str(err.value)
 
     problems = Problems(skip_bad=True)
-    index = read_dataset("fera2017", root, problems)
+    index = read_dataset("fera2017", root, problems=problems)
     assert len(problems.bad) >= 1 and culprit.name in " ".join(f"{f} {r}" for f, r in problems.bad)
     whole = read_dataset("fera2017", fera_copy)
     if damage == "duplicate":  # the first copy found is kept, the other listed

@@ -70,7 +70,8 @@ def test_dataset_items_match_the_store(small_dataset, tmp_path):
     item = dataset[3]
     row = int(item["row"])
     assert row == draw.rows[3]
-    np.testing.assert_array_equal((item["image"][0] * 255).round().numpy().astype(np.uint8), store.frames[row])
+    assert item["image"].dtype == torch.uint8  # the model scales pixels itself, as it does for predict
+    np.testing.assert_array_equal(item["image"][0].numpy(), store.frames[row])
     labels = store.labels[row]
     np.testing.assert_array_equal(item["mask"].numpy(), labels != 9)
     np.testing.assert_allclose(item["target"].numpy(), np.where(labels != 9, labels / 5, 0))
@@ -80,6 +81,6 @@ def test_dataset_items_match_the_store(small_dataset, tmp_path):
 
     loader = torch.utils.data.DataLoader(FrameDataset(store.path), batch_size=8, num_workers=2)
     batch = next(iter(loader))
-    assert batch["image"].shape == (8, 1, 32, 32) and batch["image"].dtype == torch.float32
+    assert batch["image"].shape == (8, 1, 32, 32) and batch["image"].dtype == torch.uint8
     assert 0 <= batch["target"].min() and batch["target"].max() <= 1
     assert (batch["weight"] == batch["mask"].float()).all()  # no draw: valid labels weigh 1

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import ndimage
 
-from poseau.evaluate.smoothing import median_filter, smooth_sequences
+from poseau.data.smoothing import median_filter, smooth_sequences
 
 
 def test_median_filter_hand_example():

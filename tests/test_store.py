@@ -13,7 +13,7 @@ from layouts import frame_image, write_bp4d, write_fera, write_video
 from poseau.config import PrepareConfig
 from poseau.constants import AUS
 from poseau.data import store as store_module
-from poseau.data.preprocess import preprocess
+from poseau.data.preprocess import Preprocessing
 from poseau.data.store import FrameStore, prepare
 from poseau.data.video import read_frames
 from poseau.errors import PoseauError
@@ -82,7 +82,7 @@ def test_prepare_generator_output(small_dataset, tmp_path):
     assert (store.labels == 9).any()  # SMALL has missing runs, kept as 9
     row = int(np.flatnonzero(store.index["view"] == 3)[5])
     video = small_dataset / store.index.loc[row, "source"]
-    expected = preprocess(read_frames(video)[store.index.loc[row, "position"]], 64)
+    expected = Preprocessing(size=64)(read_frames(video)[store.index.loc[row, "position"]])
     np.testing.assert_array_equal(store.frames[row], expected)
 
 
@@ -174,7 +174,7 @@ def test_unreadable_image_stops_or_is_skipped_and_listed(tmp_path):
     skipped = json.loads((store.path / "store.json").read_text())["skipped"]
     assert len(skipped) == 1 and skipped[0]["reason"].startswith("Sequences/M001/T2/0004.jpg")
     image = cv2.imread(str(tmp_path / "bp4d" / "Sequences" / "F001" / "T1" / "0011.jpg"))
-    np.testing.assert_array_equal(store.frames[1], preprocess(image[..., ::-1], 16))
+    np.testing.assert_array_equal(store.frames[1], Preprocessing(size=16)(image[..., ::-1]))
 
 
 def test_prepare_disfa_layout(tmp_path):
@@ -187,4 +187,4 @@ def test_prepare_disfa_layout(tmp_path):
     assert (store.pose_groups == -1).all()  # no FERA view
     row = int(np.flatnonzero((store.index["task"] == "right") & (store.index["position"] == 4))[0])
     video = tmp_path / "disfa" / store.index.loc[row, "source"]
-    np.testing.assert_array_equal(store.frames[row], preprocess(read_frames(video)[4], 16))
+    np.testing.assert_array_equal(store.frames[row], Preprocessing(size=16)(read_frames(video)[4]))

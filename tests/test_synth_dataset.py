@@ -10,7 +10,7 @@ from poseau.config import SynthConfig, load_config
 from poseau.constants import AUS, MISSING, OCCURRENCE_AUS, VIEWS
 from poseau.data.video import read_frames
 from poseau.synth.generate import synthesize
-from tests.conftest import SMALL
+from tests.conftest import SMALL, assert_drawn
 
 NAME = re.compile(r"FERA17_(TR|VA)_([FM]\d{3})_(T\d)_(\d)\.mp4$")
 
@@ -55,7 +55,7 @@ def test_layout_names_and_counts(small_dataset):
         for view in VIEWS:
             frames = read_frames(small_dataset / f"FERA17_{folder}_MV" / f"FERA17_{part}_{subj}_{task}_{view}.mp4")
             assert frames.shape == (SMALL.frames, SMALL.size, SMALL.size, 3)  # frames = label rows
-    assert (small_dataset / "contact_sheet.png").stat().st_size > 10_000
+    assert_drawn(small_dataset / "contact_sheet.png", min_size=(400, 300), min_colours=256)
     assert load_config(SynthConfig, small_dataset / "synth_config.yaml") == SMALL
     assert yaml.safe_load((small_dataset / "synth_config.yaml").read_text())["config"] == "SynthConfig"
 
@@ -68,7 +68,8 @@ def test_missing_labels_come_in_runs(small_dataset):
 
 @pytest.mark.slow
 def test_same_seed_same_data_other_seed_other_data(small_dataset, face_model_file, tmp_path):
-    again = synthesize(SMALL, tmp_path / "b", face_model_file, workers=1, contact_sheet=False, progress=False)
+    again = synthesize(SMALL, tmp_path / "b", face_model=face_model_file, workers=1, contact_sheet=False,
+                       progress=False)
     first, second = label_files(small_dataset), label_files(again)
     assert [p.relative_to(small_dataset) for p in first] == [p.relative_to(again) for p in second]
     for a, b in zip(first, second, strict=True):
@@ -77,7 +78,7 @@ def test_same_seed_same_data_other_seed_other_data(small_dataset, face_model_fil
         assert np.array_equal(read_frames(v), read_frames(again / v.relative_to(small_dataset))), v.name
 
     other = synthesize(SynthConfig(**{**SMALL.__dict__, "seed": 1, "views": (6,)}), tmp_path / "c",
-                       face_model_file, workers=1, contact_sheet=False, progress=False)
+                       face_model=face_model_file, workers=1, contact_sheet=False, progress=False)
     name = "Train_Int/FERA17_TR_F001_T1_AU12_Int.csv"
     assert (other / name).read_bytes() != (small_dataset / name).read_bytes()
     v = "FERA17_Train_MV/FERA17_TR_F001_T1_6.mp4"

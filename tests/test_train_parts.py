@@ -1,10 +1,12 @@
 """The pieces of training: losses and their gradients, stage freezing, batch order, early stopping, model files."""
 
+import numpy as np
 import pytest
 import torch
 
 from poseau.config import ModelConfig, TrainConfig
 from poseau.constants import AUS
+from poseau.data.preprocess import Preprocessing
 from poseau.errors import PoseauError
 from poseau.models.checkpoint import load_model, model_record, save_atomic
 from poseau.models.model import AUModel
@@ -17,7 +19,8 @@ from poseau.train.stopping import EarlyStopping
 def batch(n=8, aus=7, seed=0):
     g = torch.Generator().manual_seed(seed)
     mask = torch.rand(n, aus, generator=g) > 0.3
-    return {"image": torch.rand(n, 1, 32, 32, generator=g), "target": torch.rand(n, aus, generator=g) * mask,
+    image = torch.randint(0, 256, (n, 1, 32, 32), generator=g, dtype=torch.uint8)
+    return {"image": image, "target": torch.rand(n, aus, generator=g) * mask,
             "weight": mask.float(), "mask": mask, "pose": torch.arange(n) % 3}
 
 
@@ -104,17 +107,25 @@ def test_early_stopping_stops_when_the_validation_loss_rises():
 @pytest.mark.parametrize("kind", ["pose-invariant", "pose-dependent"])
 def test_a_model_file_rebuilds_the_model_alone(tmp_path, kind):
     torch.manual_seed(1)
-    model = AUModel(ModelConfig(kind=kind, backbone="efficientnet_lite0", aus=("AU06", "AU12"), size=64)).eval()
-    prep = {"grey": "ITU-R BT.601 luma", "equalize_histogram": True, "size": 64, "face_crop": False}
-    save_atomic(model_record(model, prep), tmp_path / "m.pt")
+    prep = Preprocessing(size=64, face_crop=True, crop_scale=1.6, face_detector="haar")
+    model = AUModel(ModelConfig(kind=kind, backbone="efficientnet_lite0", aus=("AU06", "AU12"), size=64),
+                    preprocessing=prep).eval()
+    save_atomic(model_record(model), tmp_path / "m.pt")
     loaded = load_model(tmp_path / "m.pt")
-    x = torch.rand(3, 1, 64, 64)
+    x = torch.randint(0, 256, (3, 1, 64, 64), dtype=torch.uint8)
     with torch.no_grad():
         for key, value in model(x).items():
             torch.testing.assert_close(loaded(x)[key], value)
     assert loaded.aus == ("AU06", "AU12") and loaded.preprocessing == prep and loaded.spec == model.spec
+    intensity, pose = loaded.predict(x[:, 0].numpy())
+    np.testing.assert_array_equal(intensity, model(x)["intensity"].detach().numpy() * 5)
+    assert (pose is None) == (kind == "pose-invariant")
     with pytest.raises(ValueError, match="takes 64x64"):
         loaded(torch.rand(1, 1, 32, 32))
+    with pytest.raises(PoseauError, match="predict takes \\(B, 64, 64\\) uint8 faces .* got float32"):
+        loaded.predict(np.zeros((1, 64, 64), np.float32))
+    with pytest.raises(PoseauError, match="takes 64x64 input, its preprocessing makes 32x32"):
+        AUModel(ModelConfig(size=64, backbone="efficientnet_lite0"), preprocessing=Preprocessing(size=32))
 
 
 def test_bad_model_files_get_one_clear_error(tmp_path):

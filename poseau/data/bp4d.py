@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from poseau.constants import MISSING
+from poseau.constants import IMAGE_SUFFIXES, MISSING
 from poseau.data.index import (
     Problems,
     add_sequence,
@@ -32,7 +32,6 @@ from poseau.errors import PoseauError
 LABEL_RE = re.compile(r"^([A-Za-z0-9]+)_(T\d+)_AU(\d+)\.csv$")
 SUBJECT_RE = re.compile(r"^[FM]\d{3}$")
 TASK_RE = re.compile(r"^T\d+$")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
 
 def read_bp4d(root: str | Path, problems: Problems | None = None) -> pd.DataFrame:

@@ -6,15 +6,16 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from poseau.constants import INTENSITY_MAX, MISSING
+from poseau.constants import MISSING
 from poseau.data.sampling import Draw
 from poseau.data.store import FrameStore
+from poseau.scales import intensity_to_unit
 
 
 class FrameDataset(Dataset):
     """Items of a store's rows (all, or a Draw's), each a dict of tensors:
 
-    image   (1, S, S) float32 in [0, 1], the preprocessed grey frame
+    image   (1, S, S) uint8, the preprocessed grey frame (the model scales its pixels itself)
     target  (7,) float32 intensity / 5 in [0, 1], 0 where missing
     mask    (7,) bool, True where the label is valid (not 9)
     weight  (7,) float32 label weight (the draw's, else 1 where valid and 0 where missing)
@@ -30,7 +31,7 @@ class FrameDataset(Dataset):
         self.rows = np.arange(len(self.store)) if rows is None else np.asarray(rows, np.int64)
         labels = self.store.labels[self.rows]
         self.mask = labels != MISSING
-        self.targets = np.where(self.mask, labels / INTENSITY_MAX, 0.0).astype(np.float32)
+        self.targets = np.where(self.mask, intensity_to_unit(labels), 0.0).astype(np.float32)
         self.weights = self.mask.astype(np.float32) if weights is None else np.asarray(weights, np.float32)
         self.views = self.store.views[self.rows]
         self.poses = self.store.pose_groups[self.rows]
@@ -41,7 +42,7 @@ class FrameDataset(Dataset):
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         image = torch.from_numpy(np.array(self.store.frames[self.rows[i]]))
         return {
-            "image": image.unsqueeze(0).float().div_(255.0),
+            "image": image.unsqueeze(0),
             "target": torch.from_numpy(self.targets[i]),
             "mask": torch.from_numpy(self.mask[i]),
             "weight": torch.from_numpy(self.weights[i]),

@@ -6,18 +6,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from poseau.constants import DATASETS
 from poseau.data.bp4d import read_bp4d
 from poseau.data.disfa import read_disfa
 from poseau.data.fera2017 import read_fera2017
 from poseau.data.index import Problems
 from poseau.data.manifest import read_manifest
 
-READERS = {"fera2017": read_fera2017, "bp4d": read_bp4d, "disfa": read_disfa, "manifest": read_manifest}
+READERS = dict(zip(DATASETS, (read_fera2017, read_bp4d, read_disfa, read_manifest), strict=True))
 # Datasets whose index holds every frame of each video, so the decoded count can be checked against it.
 ALL_FRAMES_INDEXED = {"fera2017", "disfa"}
 
 
-def read_dataset(name: str, root: str | Path, problems: Problems | None = None) -> pd.DataFrame:
+def read_dataset(name: str, root: str | Path, *, problems: Problems | None = None) -> pd.DataFrame:
     return READERS[name](root, problems or Problems())
 
 

@@ -30,12 +30,12 @@ import pandas as pd
 from poseau.config import PrepareConfig, save_config, to_dict
 from poseau.constants import AUS
 from poseau.data.index import KEY_COLUMNS, Problems, filter_index, labels_of, pose_groups, summary
-from poseau.data.preprocess import Preprocessor
+from poseau.data.preprocess import FaceFramer, Preprocessing
 from poseau.data.readers import ALL_FRAMES_INDEXED, read_dataset, source_base
 from poseau.data.video import decode
 from poseau.errors import PoseauError
+from poseau.faces.detect import face_detector_name
 from poseau.fileio import atomic_path, write_text_atomic
-from poseau.infer.detect import face_detector_name
 from poseau.progress import progress_bar
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,11 @@ class FrameStore:
         return frames
 
     @cached_property
+    def preprocessing(self) -> Preprocessing:
+        """How the frames were made: what a model trained on them is built with."""
+        return Preprocessing.from_dict(self.meta["preprocessing"], str(self.path / "store.json"))
+
+    @cached_property
     def labels(self) -> np.ndarray:
         return labels_of(self.index)
 
@@ -98,12 +103,18 @@ class FrameStore:
         return state
 
 
-def prepare(config: PrepareConfig, out: str | os.PathLike, workers: int | None = None,
+def store_preprocessing(config: PrepareConfig) -> Preprocessing:
+    """The preprocessing ``config`` asks for, with the face detector that will find the boxes."""
+    return Preprocessing(size=config.size, face_crop=config.face_crop, crop_scale=config.crop_scale,
+                         face_detector=face_detector_name() if config.face_crop else "")
+
+
+def prepare(config: PrepareConfig, out: str | os.PathLike, *, workers: int | None = None,
             progress: bool = True) -> FrameStore:
     """Read the dataset, decode and preprocess every indexed frame into ``out``; resume a killed run."""
     out = Path(out)
     problems = Problems(skip_bad=config.skip_bad)
-    full = read_dataset(config.dataset, config.root, problems)
+    full = read_dataset(config.dataset, config.root, problems=problems)
     index = filter_index(full, config.views, config.partitions, config.every)
     if index.empty:
         raise PoseauError(f"{config.root}: no frames left to prepare (check the views, partitions and --every)")
@@ -197,7 +208,7 @@ def _init_worker(frames_path: Path, base: Path, config: PrepareConfig) -> None:
 def _do_unit(unit: Unit) -> tuple[int, str | None]:
     """Fill the unit's rows; (uid, None) when done, (uid, reason) when its input is bad."""
     frames, base, config = _worker["frames"], _worker["base"], _worker["config"]
-    pre = Preprocessor(config.size, config.face_crop, config.crop_scale)
+    pre = FaceFramer(store_preprocessing(config))
     try:
         if unit.positions[0] < 0:
             for row, source in zip(unit.rows, unit.sources, strict=True):
@@ -259,9 +270,7 @@ def _finish(out: Path, config: PrepareConfig, plan: dict, index: pd.DataFrame, u
         "format": STORE_FORMAT, **plan, "size": config.size, "frames": len(index),
         "shape": [len(index), config.size, config.size], "dtype": "uint8", "aus": list(AUS),
         "root": str(Path(config.root).resolve()),
-        "preprocessing": {"grey": "ITU-R BT.601 luma", "equalize_histogram": True, "size": config.size,
-                          "face_crop": config.face_crop, "crop_scale": config.crop_scale,
-                          **({"face_detector": face_detector_name()} if config.face_crop else {})},
+        "preprocessing": store_preprocessing(config).to_dict(),
         "summary": summary(index),
         "skipped": [{"file": f, "reason": r} for f, r in skipped],
     }

@@ -20,18 +20,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import torch
 
-from poseau.constants import VIEW_POSE_GROUP
+from poseau.config import EVAL_BATCH, EVAL_PARTITION, MEDIAN_WIDTH
+from poseau.constants import POSE_COLUMNS, VIEW_POSE_GROUP
+from poseau.data.smoothing import smooth_sequences
 from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
 from poseau.evaluate.figures import plot_view_icc, plot_view_scores
-from poseau.evaluate.predictions import POSE_COLUMNS, partition_rows, predict_store
+from poseau.evaluate.predictions import partition_rows, predict_store
 from poseau.evaluate.scores import score_table
-from poseau.evaluate.smoothing import smooth_sequences
 from poseau.evaluate.tables import models_table, views_table, write_table
 from poseau.fileio import atomic_path, write_text_atomic
 from poseau.models.checkpoint import load_model
+from poseau.models.model import IntensityModel
+from poseau.models.runs import RunFiles
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +61,8 @@ class Evaluation:
 
 def model_name(path: str | os.PathLike) -> str:
     """A run's model file takes its run folder's name (runs/inv/model.pt -> inv); other files their stem."""
-    path = Path(path)
-    return path.parent.name if path.name == "model.pt" and path.parent.name else path.stem
+    run = RunFiles.run_of(path)
+    return run.name if run is not None else Path(path).stem
 
 
 def model_names(models: list, names: list[str] | None) -> list[str]:
@@ -73,20 +75,21 @@ def model_names(models: list, names: list[str] | None) -> list[str]:
     return names
 
 
-def evaluate_model(model: str | os.PathLike | torch.nn.Module, store: FrameStore | str, partition: str = "valid",
-                   median: int = 3, name: str | None = None, device: str = "cpu", batch_size: int = 64,
+def evaluate_model(model: str | os.PathLike | IntensityModel, store: FrameStore | str, *,
+                   partition: str = EVAL_PARTITION, median: int = MEDIAN_WIDTH, name: str | None = None,
+                   device: str = "cpu", batch_size: int = EVAL_BATCH,
                    progress: bool = True) -> Evaluation:
     """Predict every frame of ``partition`` (or "all"), median-filter each sequence (``median`` = 1: no
     filter) and score the result."""
     if median < 1 or median % 2 == 0:
         raise PoseauError(f"the median filter's width must be odd and positive, got {median}")
     store = store if isinstance(store, FrameStore) else FrameStore(store)
-    source = "" if isinstance(model, torch.nn.Module) else str(model)
-    net = model if isinstance(model, torch.nn.Module) else load_model(model, device)
+    source = "" if isinstance(model, IntensityModel) else str(model)
+    net = model if isinstance(model, IntensityModel) else load_model(model, device=device)
     net.to(device).eval()
     rows = partition_rows(store, partition)
     log.info("predicting %d frames of %s (%s) with %s", len(rows), store.path, partition, source or "a model")
-    table = predict_store(net, store, rows, device, batch_size, progress)
+    table = predict_store(net, store, rows, batch_size=batch_size, progress=progress)
     aus = list(net.aus)
     columns = [f"{au}_r" for au in aus]
     if median > 1:
@@ -141,15 +144,16 @@ def compare(evaluations: list[Evaluation], out: str | os.PathLike) -> list[Path]
     return write_table(models_table({ev.name: ev.scores for ev in evaluations}, title), Path(out) / "models")
 
 
-def evaluate_models(models: list[str | os.PathLike], store: FrameStore | str, out: str | os.PathLike,
-                    partition: str = "valid", names: list[str] | None = None, median: int = 3, device: str = "cpu",
-                    batch_size: int = 64, progress: bool = True) -> list[Evaluation]:
+def evaluate_models(models: list[str | os.PathLike], store: FrameStore | str, out: str | os.PathLike, *,
+                    partition: str = EVAL_PARTITION, names: list[str] | None = None, median: int = MEDIAN_WIDTH,
+                    device: str = "cpu", batch_size: int = EVAL_BATCH, progress: bool = True) -> list[Evaluation]:
     """Evaluate each model file into ``out``/NAME/ and write Table I into ``out``."""
     names = model_names(models, names)
     store = store if isinstance(store, FrameStore) else FrameStore(store)
     evaluations = []
     for path, name in zip(models, names, strict=True):
-        ev = evaluate_model(path, store, partition, median, name, device, batch_size, progress)
+        ev = evaluate_model(path, store, partition=partition, median=median, name=name, device=device,
+                            batch_size=batch_size, progress=progress)
         write_evaluation(ev, Path(out) / name)
         log.info("%s", ev.summary())
         evaluations.append(ev)

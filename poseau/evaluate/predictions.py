@@ -13,30 +13,29 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 import pandas as pd
-import torch
 
-from poseau.constants import INTENSITY_MAX, POSE_GROUPS
+from poseau.config import EVAL_BATCH
+from poseau.constants import POSE_COLUMNS
 from poseau.data.index import KEY_COLUMNS
+from poseau.data.preprocess import Preprocessing
 from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
+from poseau.models.model import IntensityModel
 from poseau.progress import progress_bar
 
 log = logging.getLogger(__name__)
-POSE_COLUMNS = tuple(f"pose_{g}" for g in POSE_GROUPS)
 
 
-@torch.no_grad()
-def model_outputs(model: torch.nn.Module, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
-    """Intensities (B, n_aus) on 0-5 and pose group probabilities (B, 3) or None, for (B, 1, S, S) in [0, 1]."""
-    out = model(images)
-    intensity = out["intensity"].float().cpu().numpy() * INTENSITY_MAX
-    pose = torch.softmax(out["pose_logits"].float(), 1).cpu().numpy() if "pose_logits" in out else None
-    return intensity, pose
-
-
-def frames_for(store: FrameStore, size: int) -> Callable[[np.ndarray], np.ndarray]:
-    """A reader of store rows as (n, size, size) uint8 frames: the store's own, or shrunk to a model's
-    smaller size by area averaging (as preprocessing shrinks)."""
+def frames_for(store: FrameStore, preprocessing: Preprocessing) -> Callable[[np.ndarray], np.ndarray]:
+    """A reader of store rows as a model's input, (n, S, S) uint8 for the model's ``preprocessing``: the store's
+    own frames, or shrunk to the model's smaller size by area averaging (as preprocessing shrinks). A store
+    framed otherwise than the model's training frames (face crop, crop scale, equalisation) is warned of."""
+    size = preprocessing.size
+    framing = ("equalize_histogram", "face_crop") + (("crop_scale",) if preprocessing.face_crop else ())
+    differ = [f"{k}: model {getattr(preprocessing, k)}, store {getattr(store.preprocessing, k)}" for k in framing
+              if getattr(store.preprocessing, k) != getattr(preprocessing, k)]
+    if differ:
+        log.warning("%s: frames made otherwise than the model's training frames (%s)", store.path, ", ".join(differ))
     if store.size == size:
         return lambda rows: np.asarray(store.frames[rows])
     if store.size < size:
@@ -58,17 +57,17 @@ def partition_rows(store: FrameStore, partition: str) -> np.ndarray:
     return rows
 
 
-def predict_store(model: torch.nn.Module, store: FrameStore, rows: np.ndarray, device: str | torch.device = "cpu",
-                  batch_size: int = 64, progress: bool = True) -> pd.DataFrame:
-    """The predictions table of ``model`` (an AUModel or MixedModel in eval mode) over ``rows`` of ``store``."""
-    read = frames_for(store, model.size)
+def predict_store(model: IntensityModel, store: FrameStore, rows: np.ndarray, *, batch_size: int = EVAL_BATCH,
+                  progress: bool = True) -> pd.DataFrame:
+    """The predictions table of ``model`` (an AUModel or MixedModel in eval mode, on its device) over ``rows``
+    of ``store``."""
+    read = frames_for(store, model.preprocessing)
     intensities, poses = [], []
     with progress_bar(progress) as bar:
         task = bar.add_task("predict", total=len(rows))
         for start in range(0, len(rows), batch_size):
             chunk = rows[start:start + batch_size]
-            images = torch.from_numpy(read(chunk)).unsqueeze(1).to(device).float().div_(255.0)
-            intensity, pose = model_outputs(model, images)
+            intensity, pose = model.predict(read(chunk))
             intensities.append(intensity)
             if pose is not None:
                 poses.append(pose)

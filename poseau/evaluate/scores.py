@@ -29,6 +29,19 @@ def _score_frames(y: np.ndarray, p: np.ndarray, where: str, undefined: list[str]
     return scores
 
 
+def au_scores(truth: np.ndarray, predicted: np.ndarray, aus: tuple[str, ...] | list[str], where: str = "",
+              undefined: list[str] | None = None) -> dict[str, dict]:
+    """{AU: {rmse, pcc, icc, frames}} for (N, A) labels (MISSING where not coded, those frames left out) and
+    predictions on 0-5, one column per AU of ``aus``; the reasons for undefined values go to ``undefined``."""
+    undefined = [] if undefined is None else undefined
+    per_au = {}
+    for j, au in enumerate(aus):
+        valid = truth[:, j] != MISSING
+        y, p = np.asarray(truth[valid, j], np.float64), np.asarray(predicted[valid, j], np.float64)
+        per_au[au] = _score_frames(y, p, f"{au}{where}", undefined)
+    return per_au
+
+
 def _mean(per_au: dict[str, dict]) -> dict:
     means = {}
     for name in METRICS:
@@ -44,12 +57,8 @@ def score_table(table: pd.DataFrame, aus: tuple[str, ...] | list[str]) -> dict:
     undefined: list[str] = []
 
     def block(rows: pd.DataFrame, where: str) -> dict:
-        per_au = {}
-        for au in aus:
-            valid = rows[au].to_numpy() != MISSING
-            y, p = rows[au].to_numpy(np.float64)[valid], rows[f"{au}_r"].to_numpy(np.float64)[valid]
-            per_au[au] = _score_frames(y, p, f"{au}{where}", undefined)
-        return per_au
+        truth = rows[list(aus)].to_numpy(np.float64)
+        return au_scores(truth, rows[[f"{au}_r" for au in aus]].to_numpy(np.float64), aus, where, undefined)
 
     pooled = block(table, "")
     views = {}

@@ -12,6 +12,7 @@ import math
 import os
 from pathlib import Path
 
+from poseau.config import EVAL_BATCH, EVAL_PARTITION, MEDIAN_WIDTH
 from poseau.constants import AUS
 from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
@@ -36,14 +37,14 @@ def choose(iccs: dict[str, dict[str, float]]) -> dict[str, str]:
     return chosen
 
 
-def mix(evaluations: list[Evaluation], out: str | os.PathLike, device: str = "cpu") -> Path:
+def mix(evaluations: list[Evaluation], out: str | os.PathLike, *, device: str = "cpu") -> Path:
     """The mixed model of the evaluated model files (each Evaluation's ``model``), saved at ``out``."""
     if any(not ev.model for ev in evaluations):
         raise PoseauError("the mixed model is made from model files; evaluate the files, not models in memory")
     iccs = {ev.name: {au: ev.scores["pooled"][au]["icc"] for au in ev.aus} for ev in evaluations}
     chosen = choose(iccs)
     names = [ev.name for ev in evaluations]
-    members = [load_model(ev.model, device) for ev in evaluations]
+    members = [load_model(ev.model, device=device) for ev in evaluations]
     for ev, member in zip(evaluations, members, strict=True):
         if isinstance(member, MixedModel):
             raise PoseauError(f"{ev.model}: is a mixed model; mix the models it was made of")
@@ -59,14 +60,14 @@ def mix(evaluations: list[Evaluation], out: str | os.PathLike, device: str = "cp
     return Path(out)
 
 
-def select_mixed(models: list[str | os.PathLike], store: FrameStore | str, out: str | os.PathLike,
-                 partition: str = "valid", names: list[str] | None = None, median: int = 3, device: str = "cpu",
-                 batch_size: int = 64, progress: bool = True) -> Path:
+def select_mixed(models: list[str | os.PathLike], store: FrameStore | str, out: str | os.PathLike, *,
+                 partition: str = EVAL_PARTITION, names: list[str] | None = None, median: int = MEDIAN_WIDTH,
+                 device: str = "cpu", batch_size: int = EVAL_BATCH, progress: bool = True) -> Path:
     """Evaluate each model file on ``partition`` and save their mixed model at ``out``."""
     if len(models) < 2:
         raise PoseauError("a mixed model needs two or more model files")
     names = model_names(models, names)
     store = store if isinstance(store, FrameStore) else FrameStore(store)
-    evaluations = [evaluate_model(m, store, partition, median, n, device, batch_size, progress)
-                   for m, n in zip(models, names, strict=True)]
-    return mix(evaluations, out, device)
+    evaluations = [evaluate_model(m, store, partition=partition, median=median, name=n, device=device,
+                                  batch_size=batch_size, progress=progress) for m, n in zip(models, names, strict=True)]
+    return mix(evaluations, out, device=device)

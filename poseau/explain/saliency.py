@@ -18,14 +18,17 @@ import numpy as np
 import pandas as pd
 import torch
 
+from poseau.config import EVAL_PARTITION, SALIENCY_BATCH, SALIENCY_FRAMES
 from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
 from poseau.evaluate.evaluation import model_name
 from poseau.evaluate.predictions import frames_for, partition_rows, predict_store
 from poseau.fileio import atomic_path
 from poseau.models.checkpoint import load_model
+from poseau.models.model import IntensityModel
 from poseau.plotting import pyplot, save_figure
 from poseau.progress import progress_bar
+from poseau.scales import pixels_to_unit
 
 log = logging.getLogger(__name__)
 
@@ -39,23 +42,24 @@ class Saliency:
     rows: np.ndarray    # (A, V, N) store rows used, -1 where a view had fewer than N frames
 
 
-def input_gradient(model: torch.nn.Module, images: torch.Tensor, column: int) -> torch.Tensor:
-    """|d output[:, column] / d images| for (B, 1, S, S) images: each frame's own gradient."""
-    x = images.detach().clone().requires_grad_(True)
+def input_gradient(model: IntensityModel, faces: np.ndarray, column: int) -> torch.Tensor:
+    """|d output[:, column] / d pixels| for (B, S, S) uint8 faces: each frame's own gradient, (B, S, S)."""
+    device = next(model.parameters(), torch.empty(0)).device
+    x = torch.from_numpy(np.ascontiguousarray(faces)).to(device).float().unsqueeze(1).requires_grad_(True)
     (grad,) = torch.autograd.grad(model(x)["intensity"][:, column].sum(), x)
-    return grad.abs()
+    return grad.abs()[:, 0]
 
 
-def saliency_maps(model: torch.nn.Module, store: FrameStore, predictions: pd.DataFrame, rows: np.ndarray,
-                  frames: int = 100, aus: list[str] | None = None, device: str | torch.device = "cpu",
-                  batch_size: int = 16, progress: bool = True) -> Saliency:
+def saliency_maps(model: IntensityModel, store: FrameStore, predictions: pd.DataFrame, rows: np.ndarray, *,
+                  frames: int = SALIENCY_FRAMES, aus: list[str] | None = None, batch_size: int = SALIENCY_BATCH,
+                  progress: bool = True) -> Saliency:
     """Maps for ``aus`` (default: all the model's) and every view in ``predictions`` (the table of
-    ``rows``, as poseau.evaluate.predictions.predict_store writes it)."""
+    ``rows``, as poseau.evaluate.predictions.predict_store writes it); the model runs on its device."""
     aus = list(aus or model.aus)
     missing = [au for au in aus if au not in model.aus]
     if missing:
         raise PoseauError(f"the model has no output for {', '.join(missing)} (it has {', '.join(model.aus)})")
-    read = frames_for(store, model.size)
+    read = frames_for(store, model.preprocessing)
     views = sorted(int(v) for v in predictions["view"].unique())
     size = model.size
     maps = np.zeros((len(aus), len(views), size, size), np.float32)
@@ -73,9 +77,9 @@ def saliency_maps(model: torch.nn.Module, store: FrameStore, predictions: pd.Dat
                 used[a, v, :len(top)] = top
                 total = torch.zeros(size, size)
                 for start in range(0, len(top), batch_size):
-                    images = torch.from_numpy(read(top[start:start + batch_size])).unsqueeze(1).float() / 255.0
-                    faces[a, v] += images.sum((0, 1)).numpy()
-                    total += input_gradient(model, images.to(device), column).sum((0, 1)).cpu()
+                    chunk = read(top[start:start + batch_size])
+                    faces[a, v] += pixels_to_unit(chunk).sum(0)
+                    total += input_gradient(model, chunk, column).sum(0).cpu()
                 maps[a, v] = normalise(total.numpy())
                 faces[a, v] /= max(1, len(top))
                 bar.advance(task)
@@ -128,15 +132,16 @@ def write_saliency(result: Saliency, out: str | os.PathLike, title: str) -> Path
     return out / "saliency.png"
 
 
-def explain(model: str | os.PathLike, store: FrameStore | str, out: str | os.PathLike, partition: str = "valid",
-            frames: int = 100, aus: list[str] | None = None, device: str = "cpu", batch_size: int = 16,
-            progress: bool = True) -> Path:
+def draw_saliency(model: str | os.PathLike, store: FrameStore | str, out: str | os.PathLike, *,
+            partition: str = EVAL_PARTITION, frames: int = SALIENCY_FRAMES, aus: list[str] | None = None,
+            device: str = "cpu", batch_size: int = SALIENCY_BATCH, progress: bool = True) -> Path:
     """`poseau saliency`: predict ``partition``, then draw the maps of the top ``frames`` per AU and view."""
     store = store if isinstance(store, FrameStore) else FrameStore(store)
-    net = load_model(model, device)
+    net = load_model(model, device=device)
     rows = partition_rows(store, partition)
-    predictions = predict_store(net, store, rows, device, 64, progress)
-    result = saliency_maps(net, store, predictions, rows, frames, aus, device, batch_size, progress)
+    predictions = predict_store(net, store, rows, progress=progress)
+    result = saliency_maps(net, store, predictions, rows, frames=frames, aus=aus, batch_size=batch_size,
+                           progress=progress)
     path = write_saliency(result, out, saliency_title(model_name(model), frames, partition))
     log.info("saliency maps: %s", path)
     return path

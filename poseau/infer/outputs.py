@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from poseau.config import SEQUENCE_FPS
+from poseau.constants import IMAGE_SUFFIXES
 from poseau.errors import PoseauError
 from poseau.fileio import atomic_path
-from poseau.infer.detect import make_detector
-from poseau.infer.predict import predict_images, predict_video
+from poseau.infer.predict import model_detector, predict_images, predict_video
 from poseau.infer.runners import load_runner
-from poseau.infer.sources import IMAGE_SUFFIXES
 from poseau.plotting import pyplot, save_figure
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,8 @@ def kind_of(path: Path) -> str:
     return "image" if path.suffix.lower() in IMAGE_SUFFIXES else "video"
 
 
-def predict_inputs(inputs: list[str | os.PathLike], model, out: str | os.PathLike, detector: str = "auto",
-                   all_faces: bool = False, median: int = 1, fps: float = 30.0, batch_size: int | None = None,
+def predict_inputs(inputs: list[str | os.PathLike], model, out: str | os.PathLike, *, detector: str | None = None,
+                   all_faces: bool = False, median: int = 1, fps: float = SEQUENCE_FPS, batch_size: int | None = None,
                    device: str = "cpu", runtime: str = "torch", crop_scale: float | None = None, plot: bool = True,
                    progress: bool = True) -> Iterator[tuple[Path, Path | PoseauError]]:
     """For each input (video, image, or folder of images as a sequence), its CSV in ``out`` or the error
@@ -68,8 +68,8 @@ def predict_inputs(inputs: list[str | os.PathLike], model, out: str | os.PathLik
     clash = sorted({n for n in names if names.count(n) > 1})
     if clash:
         raise PoseauError(f"inputs share the output name {', '.join(clash)}; predict them into separate --out folders")
-    runner = load_runner(model, runtime, device)
-    finder = make_detector(detector)
+    runner = load_runner(model, runtime=runtime, device=device)
+    finder = model_detector(runner, detector)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     options = dict(detector=finder, all_faces=all_faces, median=median, batch_size=batch_size, device=device,

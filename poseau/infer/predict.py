@@ -1,8 +1,9 @@
 """`poseau predict`: AU intensities per frame and face of images, image sequences and videos.
 
-Each frame: detect faces (largest only, or all with face ids kept across frames by box overlap), cut a
-square of ``crop_scale`` x the face box around each, preprocess it exactly as the model file says (grey,
-histogram equalisation, resize), and run the network in batches. One row per face and frame, and one row
+Each frame: detect faces (largest only, or all with face ids kept across frames by box overlap), make each
+face's input with the model's own preprocessing (``Preprocessing.for_faces``: the crop its training faces
+had; a whole-frame model gets a square of its crop_scale, DEFAULT_CROP_SCALE unless its store said
+otherwise, around the face box), and run the network in batches. One row per face and frame, and one row
 with success = 0 for a frame without a face. Columns (OpenFace's names where they mean the same):
 
     frame, face_id, timestamp, confidence, success, AU01_r ... AU17_r, pose_up, pose_level, pose_down,
@@ -23,48 +24,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from poseau.data.preprocess import preprocess
+from poseau.config import SEQUENCE_FPS
+from poseau.constants import POSE_COLUMNS
+from poseau.data.smoothing import smooth_sequences
 from poseau.data.video import count_frames
 from poseau.errors import PoseauError
-from poseau.evaluate.predictions import POSE_COLUMNS
-from poseau.evaluate.smoothing import smooth_sequences
-from poseau.infer.detect import Face, make_detector, square_box
+from poseau.faces.detect import Face, make_detector
+from poseau.faces.track import FaceTracker
 from poseau.infer.runners import load_runner
 from poseau.infer.sources import Frame, image_files, image_frames, video_frames
 from poseau.progress import progress_bar
 
 log = logging.getLogger(__name__)
 BOX_COLUMNS = ["face_x", "face_y", "face_w", "face_h"]
-DEFAULT_CROP_SCALE = 1.4
-
-
-def _iou(a: tuple, b: tuple) -> float:
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0, x1 - x0) * max(0, y1 - y0)
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter) if inter else 0.0
-
-
-class FaceTracker:
-    """Face ids kept across frames: each face takes the id of the best-overlapping box last seen (IoU >=
-    ``min_iou``), greedily, largest overlaps first; the others get new ids."""
-
-    def __init__(self, min_iou: float = 0.3):
-        self.min_iou, self.last, self.next_id = min_iou, {}, 0
-
-    def assign(self, faces: list[Face]) -> list[int]:
-        pairs = sorted(((_iou(f.box, box), i, fid) for i, f in enumerate(faces) for fid, box in self.last.items()),
-                       reverse=True)
-        ids: dict[int, int] = {}
-        for overlap, i, fid in pairs:
-            if overlap >= self.min_iou and i not in ids and fid not in ids.values():
-                ids[i] = fid
-        for i in range(len(faces)):
-            if i not in ids:
-                ids[i], self.next_id = self.next_id, self.next_id + 1
-        self.next_id = max(self.next_id, max(ids.values(), default=-1) + 1)
-        self.last.update({ids[i]: f.box for i, f in enumerate(faces)})
-        return [ids[i] for i in range(len(faces))]
 
 
 _END = object()
@@ -113,11 +85,12 @@ def default_batch(size: int) -> int:
     return 32 if size <= 112 else 8
 
 
-def predict_frames(frames: Iterable[Frame], runner, detector, all_faces: bool = False,
+def predict_frames(frames: Iterable[Frame], runner, detector, *, all_faces: bool = False,
                    crop_scale: float | None = None, batch_size: int | None = None, on_frame=None) -> pd.DataFrame:
-    """The per-frame table of ``frames`` (see the module's docstring); ``on_frame()`` after each frame."""
+    """The per-frame table of ``frames`` (see the module's docstring); ``crop_scale`` overrides the model's;
+    ``on_frame()`` after each frame."""
     batch_size = batch_size or default_batch(runner.size)
-    scale = crop_scale or runner.preprocessing.get("crop_scale") or DEFAULT_CROP_SCALE
+    framing = runner.preprocessing.for_faces(crop_scale)
     tracker = FaceTracker()
     rows: list[dict] = []
     pending: list[tuple[int, np.ndarray]] = []
@@ -140,10 +113,9 @@ def predict_frames(frames: Iterable[Frame], runner, detector, all_faces: bool = 
             rows.append({**base, "face_id": 0, "confidence": 0.0, "success": 0})
         ids = tracker.assign(faces) if all_faces else [0] * len(faces)
         for face, fid in zip(faces, ids, strict=True):
-            box = square_box(face.box, scale)
             rows.append({**base, "face_id": fid, "confidence": face.confidence, "success": 1,
                          **dict(zip(BOX_COLUMNS, face.box, strict=True))})
-            pending.append((len(rows) - 1, preprocess(frame.image, runner.size, box)))
+            pending.append((len(rows) - 1, framing(frame.image, face.box)))
         if len(pending) >= batch_size:
             flush()
         if on_frame:
@@ -169,14 +141,22 @@ def smooth_faces(table: pd.DataFrame, width: int) -> pd.DataFrame:
     return out
 
 
-def _run(frames: Iterable[Frame], source: str, total: int | None, model, detector, all_faces, median, batch_size,
-         device, runtime, crop_scale, progress) -> pd.DataFrame:
-    runner = load_runner(model, runtime, device)
-    detector = make_detector(detector)
+def model_detector(runner, detector=None):
+    """``detector`` (a name or a detector), or by default the one that found the model's training faces
+    (where its frames were face crops), else "auto"."""
+    if detector is None:
+        detector = runner.preprocessing.face_detector or "auto"
+    return make_detector(detector)
+
+
+def _run(frames: Iterable[Frame], source: str, total: int | None, model, *, detector, all_faces, median,
+         batch_size, device, runtime, crop_scale, progress) -> pd.DataFrame:
+    runner = load_runner(model, runtime=runtime, device=device)
+    detector = model_detector(runner, detector)
     with progress_bar(progress) as bar:
         task = bar.add_task(Path(source).name[:24], total=total)
-        table = predict_frames(frames, runner, detector, all_faces, crop_scale, batch_size,
-                               on_frame=lambda: bar.advance(task))
+        table = predict_frames(frames, runner, detector, all_faces=all_faces, crop_scale=crop_scale,
+                               batch_size=batch_size, on_frame=lambda: bar.advance(task))
     if table.empty:
         raise PoseauError(f"{source}: no frames")
     if not table["success"].any():
@@ -184,25 +164,27 @@ def _run(frames: Iterable[Frame], source: str, total: int | None, model, detecto
     return smooth_faces(table, median)
 
 
-def predict_video(path: str | os.PathLike, model, detector="auto", all_faces: bool = False, median: int = 1,
+def predict_video(path: str | os.PathLike, model, *, detector=None, all_faces: bool = False, median: int = 1,
                   batch_size: int | None = None, device: str = "cpu", runtime: str = "torch",
                   crop_scale: float | None = None, progress: bool = False) -> pd.DataFrame:
     """The per-frame AU table of a video (anything PyAV decodes). ``model``: a model file, run folder,
-    .onnx file (runtime "onnx"), or a model or runner in memory; ``median``: filter width (1: none)."""
+    .onnx file (runtime "onnx"), or a model or runner in memory; ``detector``: a name or detector (default:
+    the model's, see ``model_detector``); ``median``: filter width (1: none)."""
     path = Path(path)
     if not path.is_file():
         raise PoseauError(f"{path}: no such file")
     total = count_frames(path)
-    return _run(video_frames(path), str(path), total, model, detector, all_faces, median, batch_size, device,
-                runtime, crop_scale, progress)
+    return _run(video_frames(path), str(path), total, model, detector=detector, all_faces=all_faces, median=median,
+                batch_size=batch_size, device=device, runtime=runtime, crop_scale=crop_scale, progress=progress)
 
 
-def predict_images(paths, model, detector="auto", all_faces: bool = False, median: int = 1, fps: float = 30.0,
+def predict_images(paths, model, *, detector=None, all_faces: bool = False, median: int = 1, fps: float = SEQUENCE_FPS,
                    batch_size: int | None = None, device: str = "cpu", runtime: str = "torch",
                    crop_scale: float | None = None, progress: bool = False) -> pd.DataFrame:
     """The AU table of images: a file, a list of files, or a folder (an image sequence, in name order, at
     ``fps`` for the timestamps; ``median`` filters along it)."""
     paths = [Path(paths)] if isinstance(paths, str | os.PathLike) else [Path(p) for p in paths]
     files = [f for p in paths for f in image_files(p)]
-    return _run(image_frames(files, fps), str(paths[0]), len(files), model, detector, all_faces, median,
-                batch_size, device, runtime, crop_scale, progress)
+    return _run(image_frames(files, fps), str(paths[0]), len(files), model, detector=detector, all_faces=all_faces,
+                median=median, batch_size=batch_size, device=device, runtime=runtime, crop_scale=crop_scale,
+                progress=progress)

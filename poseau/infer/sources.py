@@ -10,10 +10,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from poseau.constants import IMAGE_SUFFIXES
 from poseau.data.video import decode, frame_rate
 from poseau.errors import PoseauError
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 @dataclass

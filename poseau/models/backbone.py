@@ -9,13 +9,14 @@ from pathlib import Path
 import torch
 
 from poseau.errors import PoseauError
+from poseau.scales import pixels_to_unit
 
 
 @dataclass(frozen=True)
 class InputSpec:
-    """How a backbone wants its input: x = (pixel / 255 - mean) / std per channel, ``channels`` channels.
+    """How a backbone wants its input: x = (pixel on 0-1 - mean) / std per channel, ``channels`` channels.
 
-    Grey frames from the store are repeated into ``channels`` equal channels.
+    Grey frames are repeated into ``channels`` equal channels.
     """
 
     mean: tuple[float, ...]
@@ -23,9 +24,9 @@ class InputSpec:
     channels: int = 3
     size: int = 224  # the size its weights were trained at; other sizes work too
 
-    def normalise(self, grey: torch.Tensor) -> torch.Tensor:
-        """(B, 1 or channels, H, W) in [0, 1] -> (B, channels, H, W) normalised; one channel is repeated."""
-        x = grey.expand(-1, self.channels, -1, -1)
+    def normalise(self, pixels: torch.Tensor) -> torch.Tensor:
+        """(B, 1 or channels, H, W) pixels on 0-255 -> (B, channels, H, W) normalised; one channel is repeated."""
+        x = pixels_to_unit(pixels).expand(-1, self.channels, -1, -1)
         mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
         std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
         return (x - mean) / std

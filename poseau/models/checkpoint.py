@@ -6,7 +6,7 @@ A model file is a dict (torch.save, loadable with weights_only=True):
     model          the ModelConfig (kind, backbone, AUs, input size, hidden units)
     aus            the AU names, in output order
     input          the backbone's InputSpec (mean, std, channels, size)
-    preprocessing  how frames were made from images (grey, histogram equalisation, size, face crop)
+    preprocessing  how its input is made from an image (poseau.data.preprocess.Preprocessing)
     pose_groups    the pose group names and the view -> group map the pose estimator was trained on
     state_dict     the weights
     train          (optional) the TrainConfig and where training stopped
@@ -24,22 +24,22 @@ from pathlib import Path
 import torch
 
 from poseau.config import ModelConfig, from_dict, to_dict
-from poseau.constants import POSE_GROUPS, VIEW_POSE_GROUP
+from poseau.constants import POSE_GROUPS, VIEW_POSE_GROUP, __version__
+from poseau.data.preprocess import Preprocessing
 from poseau.errors import PoseauError
 from poseau.fileio import atomic_path
 from poseau.models.backbone import InputSpec, torch_load
 from poseau.models.mixed import MixedModel
 from poseau.models.model import AUModel
+from poseau.models.runs import RunFiles
 
 CHECKPOINT_FORMAT = 1
 
 
-def model_record(model: AUModel, preprocessing: dict, train: dict | None = None) -> dict:
-    from poseau import __version__
-
+def model_record(model: AUModel, *, train: dict | None = None) -> dict:
     record = {
         "format": CHECKPOINT_FORMAT, "poseau": __version__, "model": to_dict(model.config), "aus": list(model.aus),
-        "input": dataclasses.asdict(model.spec), "preprocessing": dict(preprocessing),
+        "input": dataclasses.asdict(model.spec), "preprocessing": model.preprocessing.to_dict(),
         "pose_groups": {"names": list(POSE_GROUPS), "views": {str(v): g for v, g in VIEW_POSE_GROUP.items()}},
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
@@ -49,12 +49,10 @@ def model_record(model: AUModel, preprocessing: dict, train: dict | None = None)
 
 
 def mixed_record(model: MixedModel) -> dict:
-    from poseau import __version__
-
     return {"format": CHECKPOINT_FORMAT, "poseau": __version__, "aus": list(model.aus),
-            "preprocessing": dict(model.preprocessing),
+            "preprocessing": model.preprocessing.to_dict(),
             "mixed": {"pick": dict(model.pick), "selection": dict(model.selection)},
-            "members": [model_record(m, m.preprocessing) for m in model.members]}
+            "members": [model_record(m) for m in model.members]}
 
 
 def save_atomic(obj: dict, path: str | os.PathLike) -> Path:
@@ -65,8 +63,8 @@ def save_atomic(obj: dict, path: str | os.PathLike) -> Path:
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
     """The record of a model file, or of a training run folder's model.pt."""
-    if Path(path).is_dir() and (Path(path) / "model.pt").is_file():
-        path = Path(path) / "model.pt"
+    if Path(path).is_dir() and RunFiles.is_run(path):
+        path = RunFiles(path).model
     record = torch_load(path, "poseau model file")
     if not isinstance(record, dict) or not ("model" in record or "mixed" in record):
         raise PoseauError(f"{path}: not a poseau model file (no model record)")
@@ -79,17 +77,18 @@ def model_from_record(record: dict, source: str = "model") -> AUModel | MixedMod
     if "mixed" in record:
         members = [model_from_record(r, f"{source} (member {i + 1})") for i, r in enumerate(record["members"])]
         return MixedModel(members, record["mixed"]["pick"], record["mixed"]["selection"])
-    model = AUModel(from_dict(ModelConfig, record["model"], source), weights=None)
+    preprocessing = Preprocessing.from_dict(record["preprocessing"], source)
+    model = AUModel(from_dict(ModelConfig, record["model"], source), preprocessing=preprocessing, weights=None)
     model.spec = InputSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in record["input"].items()})
     try:
         model.load_state_dict(record["state_dict"])
     except RuntimeError as exc:
         raise PoseauError(f"{source}: weights do not fit its own model config ({str(exc).splitlines()[0]})") from None
-    model.preprocessing = dict(record["preprocessing"])
     return model
 
 
-def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> AUModel | MixedModel:
-    """The model (or mixed model) saved at ``path``, in eval mode on ``device``; ``model.preprocessing`` says
-    how to make its input, ``model.aus`` names its outputs."""
+def load_model(path: str | os.PathLike, *, device: str | torch.device = "cpu") -> AUModel | MixedModel:
+    """The model (or mixed model) saved at ``path`` (a model file or a run folder), in eval mode on ``device``:
+    ``model.preprocessing(image, box)`` makes its input, ``model.predict(faces)`` gives intensities 0-5 for
+    ``model.aus``."""
     return model_from_record(read_checkpoint(path), str(path)).to(device).eval()

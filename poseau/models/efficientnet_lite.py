@@ -15,11 +15,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from poseau.models.backbone import InputSpec
+from poseau.scales import PIXEL_MAX
 
 # (repeats, kernel, stride, expansion, output channels) per stage, as in EfficientNet-B0
 STAGES = ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80), (3, 5, 1, 6, 112),
           (4, 5, 2, 6, 192), (1, 3, 1, 6, 320))
-SPEC = InputSpec(mean=(127 / 255,) * 3, std=(128 / 255,) * 3)
+SPEC = InputSpec(mean=(127 / PIXEL_MAX,) * 3, std=(128 / PIXEL_MAX,) * 3)
 BN = {"eps": 1e-3, "momentum": 0.01}
 
 

@@ -1,7 +1,7 @@
 """The paper's mixed model: for each AU, the output of the member model chosen for it (by validation ICC,
-see poseau.evaluate.selection). Members must take the same input: size and preprocessing.
+see poseau.evaluate.selection). Members must take the same input: the same preprocessing.
 
-    x (B, 1, S, S) -> each member that some AU uses -> {"intensity": (B, n_aus)} in poseau.constants.AUS
+    pixels (B, 1, S, S) -> each member that some AU uses -> {"intensity": (B, n_aus)} in poseau.constants.AUS
     order, plus "pose_logits" (B, 3) of the first pose-dependent member used
 """
 
@@ -11,10 +11,10 @@ import torch
 from torch import nn
 
 from poseau.constants import AUS
-from poseau.models.model import AUModel
+from poseau.models.model import AUModel, IntensityModel
 
 
-class MixedModel(nn.Module):
+class MixedModel(IntensityModel):
     def __init__(self, members: list[AUModel], pick: dict[str, int], selection: dict | None = None):
         """``pick``: AU -> index of the member whose output it takes; ``selection``: why (kept for reports)."""
         super().__init__()
@@ -25,25 +25,21 @@ class MixedModel(nn.Module):
                 raise ValueError(f"{au} is not an output of member {i}")
         first = members[0]
         for m in members[1:]:
-            if m.size != first.size or m.preprocessing != first.preprocessing:
+            if m.preprocessing != first.preprocessing:
                 raise ValueError("members take different inputs (size or preprocessing); mix models of one store")
         used = sorted(set(pick.values()))
         self.members = nn.ModuleList(members[i] for i in used)
         self.pick = {au: used.index(pick[au]) for au in AUS if au in pick}
         self.selection = dict(selection or {})
-        self.preprocessing = dict(first.preprocessing)
+        self.preprocessing = first.preprocessing
         self.spec = first.spec
 
     @property
     def aus(self) -> tuple[str, ...]:
         return tuple(self.pick)
 
-    @property
-    def size(self) -> int:
-        return self.members[0].size
-
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        outs = [m(x) for m in self.members]
+    def forward(self, pixels: torch.Tensor) -> dict[str, torch.Tensor]:
+        outs = [m(pixels) for m in self.members]
         intensity = torch.stack([outs[i]["intensity"][:, self.members[i].aus.index(au)]
                                  for au, i in self.pick.items()], 1)
         result = {"intensity": intensity}

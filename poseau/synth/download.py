@@ -18,13 +18,13 @@ log = logging.getLogger(__name__)
 ICT_FACEKIT_URL = "https://github.com/ICT-VGL/ICT-FaceKit/archive/refs/heads/master.zip"
 
 
-def download_face_model(url: str = ICT_FACEKIT_URL, cache_dir: str | os.PathLike | None = None,
+def download_face_model(url: str = ICT_FACEKIT_URL, *, cache_dir: str | os.PathLike | None = None,
                         sha256: str | None = None, layout: ModelLayout = ICT_LIGHT,
                         progress: bool = True) -> Path:
     """Fetch the ICT-FaceKit archive, build and check the npz, keep both in ``cache_dir``."""
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
-    archive = fetch(url, cache / "ict-facekit.zip", sha256, progress)
+    archive = fetch(url, cache / "ict-facekit.zip", sha256=sha256, progress=progress)
     with tempfile.TemporaryDirectory() as tmp:
         try:
             with zipfile.ZipFile(archive) as zf:

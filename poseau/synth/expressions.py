@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from poseau.constants import AUS, INTENSITY_MAX, MISSING
+from poseau.scales import intensity_to_unit
 
 DISTRACTORS: tuple[str, ...] = ("blink", "jaw_open", "outer_brow_raise")
 
@@ -61,7 +62,7 @@ def _add_event(tracks: dict[str, np.ndarray], proto: dict[str, tuple[float, floa
     for name, (prob, gain) in proto.items():
         if rng.random() >= prob:
             continue
-        scale = 1.0 / INTENSITY_MAX if name in DISTRACTORS else 1.0
+        scale = intensity_to_unit(1.0) if name in DISTRACTORS else 1.0  # a distractor's peak is a shape weight
         value = peak * gain * rng.uniform(0.75, 1.15) * scale * env
         seg = tracks[name][start:start + length]
         np.maximum(seg, value[:len(seg)], out=seg)

@@ -114,7 +114,7 @@ def _run_job(job: Job) -> tuple[Job, int]:
     return job, render_job(_WORKER["model"], _WORKER["config"], _WORKER["out"], job)
 
 
-def synthesize(config: SynthConfig, out: str | Path, face_model: str | Path | None = None, workers: int = 1,
+def synthesize(config: SynthConfig, out: str | Path, *, face_model: str | Path | None = None, workers: int = 1,
                contact_sheet: bool = True, progress: bool = True) -> Path:
     """Render the dataset described by ``config`` into ``out``; return ``out``."""
     from poseau.synth.contact_sheet import draw_contact_sheet

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from poseau.constants import AUS, INTENSITY_MAX
+from poseau.constants import AUS
+from poseau.scales import intensity_to_unit, unit_to_pixels
 from poseau.synth.appearance import Identity, Lighting
 from poseau.synth.camera import Camera, view_rotation
 from poseau.synth.expressions import DISTRACTORS
@@ -36,7 +37,7 @@ class FaceRenderer:
     def shape(self, intensity: np.ndarray, distractors: np.ndarray | None = None) -> np.ndarray:
         """Vertices (V, 3) for AU intensities (7,) in 0..5 (weight i / 5) and distractor weights (3,)."""
         w = np.zeros(len(self._basis), np.float32)
-        w[:len(AUS)] = np.asarray(intensity, np.float32) / INTENSITY_MAX
+        w[:len(AUS)] = intensity_to_unit(np.asarray(intensity, np.float32))
         if distractors is not None:
             w[len(AUS):] = distractors
         return blend(self.identity.vertices, w, self._basis)
@@ -69,5 +70,5 @@ class FaceRenderer:
         s = self.supersample
         if s > 1:
             image = image.reshape(self.camera.size, s, self.camera.size, s, 3).mean((1, 3))
-        pixels = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+        pixels = unit_to_pixels(image)
         return pixels, screen[self.model.landmarks68] / s

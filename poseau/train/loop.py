@@ -1,6 +1,6 @@
 """The training loop, as plain functions: `train_one_epoch`, `evaluate`, `train`.
 
-A run folder holds
+A run folder (poseau.models.runs.RunFiles) holds
     model.yaml, train.yaml   the ModelConfig and TrainConfig
     train.csv, curves.png    per epoch: losses, validation ICC and RMSE per AU (pose accuracy when it has one)
     last.pt                  everything to resume: weights, optimiser, stage, epoch, early-stopping state
@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +26,16 @@ from rich.progress import Progress
 from torch.utils.data import DataLoader
 
 from poseau.config import ModelConfig, TrainConfig, from_dict, save_config, to_dict
-from poseau.constants import AUS, INTENSITY_MAX
+from poseau.constants import AUS
 from poseau.data.dataset import FrameDataset
 from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
-from poseau.evaluate.metrics import icc31, rmse, safe
+from poseau.evaluate.scores import au_scores
 from poseau.models.checkpoint import model_record, read_checkpoint, save_atomic
 from poseau.models.model import AUModel
+from poseau.models.runs import RunFiles
 from poseau.progress import progress_bar
+from poseau.scales import unit_to_intensity
 from poseau.train import distributed as dist
 from poseau.train.losses import stage_loss
 from poseau.train.report import plot_curves, summary_text, write_history, write_summary
@@ -116,44 +119,176 @@ def evaluate(model: AUModel, dataset: FrameDataset, stage: str, alpha: float, co
         if "pose_logits" in out:
             poses.append(out["pose_logits"].argmax(1).cpu().numpy())
     parts = dist.gather((loss_sum, preds, poses), world)
-    pred = np.concatenate([p for part in parts for p in part[1]]) * INTENSITY_MAX
+    pred = unit_to_intensity(np.concatenate([p for part in parts for p in part[1]]))
     result = {"val_loss": sum(part[0] for part in parts) / len(dataset)}
     if model.config.kind == "pose-dependent":
         guessed = np.concatenate([p for part in parts for p in part[2]])
         known = dataset.poses >= 0
         result["pose_accuracy"] = float((guessed[known] == dataset.poses[known]).mean()) if known.any() else np.nan
-    truth = dataset.targets[:, columns] * INTENSITY_MAX
-    valid = dataset.mask[:, columns]
-    for j, au in enumerate(model.aus):
-        y, p = truth[valid[:, j], j], pred[valid[:, j], j]
-        result[f"icc_{au}"] = safe(icc31, y, p)
-        result[f"rmse_{au}"] = safe(rmse, y, p)
+    labels = dataset.store.labels[dataset.rows][:, columns]
+    for au, scores in au_scores(labels, pred, model.aus).items():
+        result[f"icc_{au}"], result[f"rmse_{au}"] = scores["icc"], scores["rmse"]
     return result
 
 
-class RunFiles:
-    def __init__(self, out: Path):
-        self.out = out
-        self.last, self.best, self.model = out / "last.pt", out / "best.pt", out / "model.pt"
-        self.csv, self.png, self.summary = out / "train.csv", out / "curves.png", out / "summary.txt"
+@dataclass
+class _Run:
+    """One training run's state while it trains: what the steps of `train` share."""
+
+    model_config: ModelConfig
+    train_config: TrainConfig
+    store: FrameStore
+    files: RunFiles
+    device: torch.device
+    workers: int
+    world: dist.World
+    stages: tuple[str, ...] = ()
+    history: list[dict] = field(default_factory=list)
+    model: AUModel | None = None
+    train_set: FrameDataset | None = None
+    val_set: FrameDataset | None = None
+
+    @property
+    def columns(self) -> list[int]:
+        return [AUS.index(au) for au in self.model_config.aus]
+
+    def info(self, stage: int, epoch: int, stopping: EarlyStopping) -> dict:
+        """The "train" entry of the run's model files: where training stands and how it got there."""
+        return {"config": to_dict(self.train_config), "store": str(self.store.path),
+                "store_index": self.store.meta["index_sha256"], "stages": list(self.stages), "stage": stage,
+                "epoch": epoch, "stopping": stopping.state(), "history": self.history}
+
+    def save_last(self, stage: int, epoch: int, stopping: EarlyStopping, optimizer=None) -> None:
+        """last.pt: everything to resume at (stage, epoch)."""
+        if self.world.main:
+            record = model_record(self.model, train=self.info(stage, epoch, stopping))
+            record["optimizer"] = optimizer.state_dict() if optimizer else None
+            save_atomic(record, self.files.last)
+        dist.barrier(self.world)
 
 
-def _resume_state(files: RunFiles, model_config: ModelConfig, train_config: TrainConfig, store: FrameStore,
-                  resume: bool) -> dict | None:
+def _check_inputs(model_config: ModelConfig, train_config: TrainConfig, store: FrameStore, world: dist.World) -> None:
+    if store.size != model_config.size:
+        raise PoseauError(f"{store.path}: frames are {store.size}x{store.size}, the model takes {model_config.size}; "
+                          f"prepare a store with --size {model_config.size}")
+    if model_config.kind == "pose-dependent" and (store.pose_groups < 0).all():
+        raise PoseauError(f"{store.path}: no frame has a known view, which the pose-dependent model needs")
+    if train_config.batch_size % world.size:
+        raise PoseauError(f"batch size {train_config.batch_size} does not divide among {world.size} processes")
+
+
+def _resume_state(run: _Run, resume: bool) -> dict | None:
+    """last.pt of an interrupted run of the same configs and store, None for a fresh start."""
+    files = run.files
     if not files.last.is_file():
         return None
     if not resume:
         raise PoseauError(f"{files.out}: holds a training run; pass --resume to continue it, or choose another --out")
     state = read_checkpoint(files.last)
     saved = (from_dict(ModelConfig, state["model"]), from_dict(TrainConfig, state["train"]["config"]))
-    if saved != (model_config, train_config) or state["train"]["store_index"] != store.meta["index_sha256"]:
+    if saved != (run.model_config, run.train_config) or state["train"]["store_index"] != run.store.meta["index_sha256"]:
         raise PoseauError(f"{files.last}: the run was started with another config or store; resume it with the "
                           "same arguments, or choose another --out")
     log.info("resuming %s at stage %d, epoch %d", files.out, state["train"]["stage"] + 1, state["train"]["epoch"] + 1)
     return state
 
 
-def train(model_config: ModelConfig, train_config: TrainConfig, store: FrameStore | str, out: str | os.PathLike,
+def _set_up(run: _Run, state: dict | None, progress: bool) -> None:
+    """The draws, datasets and model (ImageNet start, or the resumed weights and history)."""
+    cfg = run.train_config
+    train_draw, val_draw = make_draws(run.store, run.model_config.aus, cfg)
+    run.train_set, run.val_set = FrameDataset(run.store, train_draw), FrameDataset(run.store, val_draw)
+    if len(run.train_set) < cfg.batch_size:
+        raise PoseauError(f"{run.store.path}: {len(run.train_set)} training frames drawn, fewer than one batch "
+                          f"({cfg.batch_size})")
+    torch.manual_seed(cfg.seed)
+    run.model = AUModel(run.model_config, preprocessing=run.store.preprocessing,
+                        weights=None if state else _weights(cfg.weights), progress=progress)
+    run.model.to(run.device)
+    if state:
+        run.model.load_state_dict(state["state_dict"])
+        run.history = state["train"]["history"]
+    if run.world.main:
+        save_config(run.model_config, run.files.model_config)
+        save_config(cfg, run.files.train_config)
+
+
+def _run_epoch(run: _Run, net: torch.nn.Module, optimizer, si: int, stage: str, epoch: int, bar) -> dict:
+    """Train one epoch and validate; its row of the history."""
+    cfg, tic = run.train_config, time.perf_counter()
+    batches = epoch_batches(len(run.train_set), cfg.batch_size, cfg.seed, si, epoch, run.world)
+    loader = DataLoader(run.train_set, batch_sampler=batches, num_workers=run.workers,
+                        pin_memory=run.device.type == "cuda")
+    loss = train_one_epoch(net, run.model, loader, optimizer, stage, cfg.alpha, run.columns, run.device,
+                           run.world, bar if run.world.main else None)
+    val = evaluate(run.model, run.val_set, stage, cfg.alpha, run.columns, run.device, run.world,
+                   2 * cfg.batch_size, run.workers)
+    log.info("%s epoch %d: training loss %.5f, validation loss %.5f, ICC %s", stage, epoch + 1, loss,
+             val["val_loss"], " ".join(f"{au} {val[f'icc_{au}']:.3f}" for au in run.model_config.aus))
+    return {"stage": stage, "epoch": epoch + 1, "train_loss": loss, **val, "seconds": time.perf_counter() - tic}
+
+
+def _keep_best(run: _Run, si: int, epoch: int, stopping: EarlyStopping) -> dict:
+    """The model's weights as the stage's best so far, also written to best.pt."""
+    best = {k: v.detach().cpu().clone() for k, v in run.model.state_dict().items()}
+    if run.world.main:
+        save_atomic(model_record(run.model, train=run.info(si, epoch + 1, stopping)), run.files.best)
+    return best
+
+
+def _write_epoch(run: _Run) -> None:
+    if run.world.main:
+        write_history(run.history, run.files.csv)
+        plot_curves(run.history, run.model_config.aus, run.files.png)
+
+
+def _run_stage(run: _Run, si: int, stage: str, state: dict | None, bar, on_epoch) -> None:
+    """Train stage ``si`` until early stopping or max_epochs (from where ``state`` stopped, when it stopped in
+    this stage), then keep its best epoch's weights."""
+    cfg = run.train_config
+    set_trainable(run.model, stage)
+    net = dist.wrap(run.model, run.world, run.device)
+    optimizer = make_optimizer(run.model, cfg)
+    stopping, start, best = EarlyStopping(cfg.patience), 0, None
+    if state and si == state["train"]["stage"]:
+        stopping, start = EarlyStopping(**state["train"]["stopping"]), state["train"]["epoch"]
+        if state.get("optimizer"):
+            optimizer.load_state_dict(state["optimizer"])
+        if stopping.best_epoch >= 0:
+            best = _stage_best(run.files.best, si)
+    for epoch in range(start, cfg.max_epochs):
+        if stopping.stop:
+            break
+        row = _run_epoch(run, net, optimizer, si, stage, epoch, bar)
+        improved = stopping.step(epoch, row["val_loss"])
+        run.history.append({**row, "improved": improved})
+        if improved:
+            best = _keep_best(run, si, epoch, stopping)
+        run.save_last(si, epoch + 1, stopping, optimizer)
+        _write_epoch(run)
+        if on_epoch:
+            on_epoch(stage, epoch + 1)
+    if best is not None:
+        run.model.load_state_dict(best)
+    run.save_last(si + 1, 0, EarlyStopping(cfg.patience))
+
+
+def _finish(run: _Run) -> Path:
+    """model.pt and summary.txt; the resume files go."""
+    files = run.files
+    if run.world.main:
+        text = summary_text(run.history, run.model_config.aus, files.out)
+        done = run.info(len(run.stages), 0, EarlyStopping(run.train_config.patience))
+        save_atomic(model_record(run.model, train=done), files.model)
+        write_summary(text, files.summary)
+        files.last.unlink(missing_ok=True)
+        files.best.unlink(missing_ok=True)
+        print(text)
+    dist.barrier(run.world)
+    return files.model
+
+
+def train(model_config: ModelConfig, train_config: TrainConfig, store: FrameStore | str, out: str | os.PathLike, *,
           device: str = "cpu", workers: int | None = None, resume: bool = False, progress: bool = True,
           on_epoch=None) -> Path:
     """Train a model on ``store`` into the run folder ``out``; the path of the final model file.
@@ -167,112 +302,25 @@ def train(model_config: ModelConfig, train_config: TrainConfig, store: FrameStor
     if workers is None:
         workers = 0 if dev.type == "cpu" else min(4, os.cpu_count() or 1)
     try:
-        return _train(model_config, train_config, store, Path(out), dev, workers, resume, progress, on_epoch, world)
+        store = store if isinstance(store, FrameStore) else FrameStore(store)
+        _check_inputs(model_config, train_config, store, world)
+        run = _Run(model_config, train_config, store, RunFiles(out), dev, workers, world,
+                   stages=train_config.stages_for(model_config.kind))
+        if run.files.model.is_file() and not run.files.last.is_file():
+            if not resume:
+                raise PoseauError(f"{out}: holds a finished training run; choose another --out")
+            log.info("%s: the run had finished", out)
+            return run.files.model
+        state = _resume_state(run, resume)
+        _set_up(run, state, progress)
+        first = state["train"]["stage"] if state else 0
+        with progress_bar(progress and world.main) as bar:
+            for si, stage in enumerate(run.stages):
+                if si >= first:
+                    _run_stage(run, si, stage, state, bar, on_epoch)
+        return _finish(run)
     finally:
         dist.teardown(world)
-
-
-def _train(model_config, train_config, store, out, dev, workers, resume, progress, on_epoch, world) -> Path:
-    store = store if isinstance(store, FrameStore) else FrameStore(store)
-    if store.size != model_config.size:
-        raise PoseauError(f"{store.path}: frames are {store.size}x{store.size}, the model takes {model_config.size}; "
-                          f"prepare a store with --size {model_config.size}")
-    if model_config.kind == "pose-dependent" and (store.pose_groups < 0).all():
-        raise PoseauError(f"{store.path}: no frame has a known view, which the pose-dependent model needs")
-    if train_config.batch_size % world.size:
-        raise PoseauError(f"batch size {train_config.batch_size} does not divide among {world.size} processes")
-    files = RunFiles(out)
-    if files.model.is_file() and not files.last.is_file():
-        if not resume:
-            raise PoseauError(f"{out}: holds a finished training run; choose another --out")
-        log.info("%s: the run had finished", out)
-        return files.model
-    state = _resume_state(files, model_config, train_config, store, resume)
-    stages = train_config.stages_for(model_config.kind)
-    train_draw, val_draw = make_draws(store, model_config.aus, train_config)
-    train_set, val_set = FrameDataset(store, train_draw), FrameDataset(store, val_draw)
-    if len(train_set) < train_config.batch_size:
-        raise PoseauError(f"{store.path}: {len(train_set)} training frames drawn, fewer than one batch "
-                          f"({train_config.batch_size})")
-    columns = [AUS.index(au) for au in model_config.aus]
-
-    torch.manual_seed(train_config.seed)
-    model = AUModel(model_config, weights=None if state else _weights(train_config.weights), progress=progress)
-    model.to(dev)
-    history, first_stage, first_epoch = [], 0, 0
-    if state:
-        model.load_state_dict(state["state_dict"])
-        history, first_stage, first_epoch = state["train"]["history"], state["train"]["stage"], state["train"]["epoch"]
-    if world.main:
-        save_config(model_config, out / "model.yaml")
-        save_config(train_config, out / "train.yaml")
-
-    def train_info(stage: int, epoch: int, stopping: EarlyStopping) -> dict:
-        return {"config": to_dict(train_config), "store": str(store.path), "store_index": store.meta["index_sha256"],
-                "stages": list(stages), "stage": stage, "epoch": epoch, "stopping": stopping.state(),
-                "history": history}
-
-    def checkpoint(stage: int, epoch: int, stopping: EarlyStopping, optimizer=None) -> None:
-        if world.main:
-            record = model_record(model, store.meta["preprocessing"], train_info(stage, epoch, stopping))
-            record["optimizer"] = optimizer.state_dict() if optimizer else None
-            save_atomic(record, files.last)
-        dist.barrier(world)
-
-    with progress_bar(progress and world.main) as bar:
-        for si, stage in enumerate(stages):
-            if si < first_stage:
-                continue
-            set_trainable(model, stage)
-            net = dist.wrap(model, world, dev)
-            optimizer = make_optimizer(model, train_config)
-            stopping, start, best = EarlyStopping(train_config.patience), 0, None
-            if state and si == first_stage:
-                stopping, start = EarlyStopping(**state["train"]["stopping"]), first_epoch
-                if state.get("optimizer"):
-                    optimizer.load_state_dict(state["optimizer"])
-                if stopping.best_epoch >= 0:
-                    best = _stage_best(files.best, si)
-            for epoch in range(start, train_config.max_epochs):
-                if stopping.stop:
-                    break
-                tic = time.perf_counter()
-                batches = epoch_batches(len(train_set), train_config.batch_size, train_config.seed, si, epoch, world)
-                loader = DataLoader(train_set, batch_sampler=batches, num_workers=workers,
-                                    pin_memory=dev.type == "cuda")
-                loss = train_one_epoch(net, model, loader, optimizer, stage, train_config.alpha, columns, dev,
-                                       world, bar if world.main else None)
-                val = evaluate(model, val_set, stage, train_config.alpha, columns, dev, world,
-                               2 * train_config.batch_size, workers)
-                improved = stopping.step(epoch, val["val_loss"])
-                history.append({"stage": stage, "epoch": epoch + 1, "train_loss": loss, **val,
-                                "seconds": time.perf_counter() - tic, "improved": improved})
-                log.info("%s epoch %d: training loss %.5f, validation loss %.5f, ICC %s", stage, epoch + 1, loss,
-                         val["val_loss"], " ".join(f"{au} {val[f'icc_{au}']:.3f}" for au in model_config.aus))
-                if improved:
-                    best = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-                    if world.main:
-                        save_atomic(model_record(model, store.meta["preprocessing"],
-                                                 train_info(si, epoch + 1, stopping)), files.best)
-                checkpoint(si, epoch + 1, stopping, optimizer)
-                if world.main:
-                    write_history(history, files.csv)
-                    plot_curves(history, model_config.aus, files.png)
-                if on_epoch:
-                    on_epoch(stage, epoch + 1)
-            if best is not None:
-                model.load_state_dict(best)
-            checkpoint(si + 1, 0, EarlyStopping(train_config.patience))
-    if world.main:
-        text = summary_text(history, model_config.aus, out)
-        save_atomic(model_record(model, store.meta["preprocessing"],
-                                 train_info(len(stages), 0, EarlyStopping(train_config.patience))), files.model)
-        write_summary(text, files.summary)
-        files.last.unlink(missing_ok=True)
-        files.best.unlink(missing_ok=True)
-        print(text)
-    dist.barrier(world)
-    return files.model
 
 
 def _stage_best(path: Path, stage: int) -> dict:

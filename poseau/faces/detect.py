@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 
 from poseau.errors import PoseauError
+from poseau.faces.boxes import Box
 
 log = logging.getLogger(__name__)
-Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -126,22 +126,3 @@ def make_detector(name="auto"):
     if name not in DETECTORS:
         raise PoseauError(f"unknown face detector {name!r} (known: auto, {', '.join(DETECTORS)})")
     return DETECTORS[name]()
-
-
-def square_box(box: Box, scale: float) -> Box:
-    """A square of side ``scale`` x the box's larger side, centred on the box."""
-    x, y, w, h = box
-    side = int(round(max(w, h) * scale))
-    cx, cy = x + w / 2, y + h / 2
-    return int(round(cx - side / 2)), int(round(cy - side / 2)), side, side
-
-
-def crop(image: np.ndarray, box: Box) -> np.ndarray:
-    """The box's pixels; parts outside the image are filled by repeating the edge."""
-    x, y, w, h = box
-    H, W = image.shape[:2]
-    pads = (max(0, -y), max(0, y + h - H)), (max(0, -x), max(0, x + w - W))
-    if any(p for pair in pads for p in pair):
-        image = np.pad(image, pads + ((0, 0),) * (image.ndim - 2), mode="edge")
-        x, y = x + pads[1][0], y + pads[0][0]
-    return image[y:y + h, x:x + w]

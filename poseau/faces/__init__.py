@@ -1,0 +1,1 @@
+"""Faces in images: detection, the boxes and crops around them, and ids kept across frames."""
