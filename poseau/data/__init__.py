@@ -1,4 +1,4 @@
-"""From datasets on disk to model input: readers -> frame index -> preprocessing -> frame store -> sampling
+"""From datasets on disk to model input: readers -> frame index -> Preprocessing -> frame store -> sampling
 -> torch Dataset. Names load on first use (the Dataset imports torch)."""
 
 from importlib import import_module
@@ -6,7 +6,7 @@ from importlib import import_module
 _PUBLIC = {
     "read_dataset": "poseau.data.readers", "prepare": "poseau.data.store", "FrameStore": "poseau.data.store",
     "Draw": "poseau.data.sampling", "paper_draw": "poseau.data.sampling", "balanced_draw": "poseau.data.sampling",
-    "FrameDataset": "poseau.data.dataset",
+    "FrameDataset": "poseau.data.dataset", "Preprocessing": "poseau.data.preprocess",
 }
 __all__ = list(_PUBLIC)
 
