@@ -18,7 +18,7 @@ from poseau.config import (
     PrepareConfig,
     SynthConfig,
 )
-from poseau.constants import AUS, DATASETS, DEFAULT_CROP_SCALE, RUNTIMES, VIEWS
+from poseau.constants import AUS, DATASETS, DEFAULT_CROP_SCALE, LOOKS, RUNTIMES, VIEWS
 from poseau.errors import PoseauError
 
 
@@ -30,6 +30,14 @@ def _views(text: str) -> tuple[int, ...]:
     if not set(views) <= set(VIEWS):
         raise argparse.ArgumentTypeError(f"views must be among 1-9, got {text!r}")
     return views
+
+
+def _yes_no(text: str) -> bool:
+    if text.lower() in ("yes", "true", "1", "on"):
+        return True
+    if text.lower() in ("no", "false", "0", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
 
 
 def _add_model_arg(p: argparse.ArgumentParser) -> None:
@@ -50,6 +58,10 @@ def _add_synth_args(p: argparse.ArgumentParser, defaults: SynthConfig) -> None:
     p.add_argument("--missing-rate", type=float, default=defaults.missing_rate, help="share of frames labelled 9")
     p.add_argument("--jitter", type=float, default=defaults.jitter_deg, help="head jitter std in degrees")
     p.add_argument("--supersample", type=int, default=defaults.supersample, help="anti-aliasing factor")
+    p.add_argument("--look", choices=LOOKS, default=defaults.look, help="studio: one white light on a flat "
+                   "background; varied: lights, backgrounds, pose, skin, creases and camera vary per sequence")
+    p.add_argument("--backgrounds", default=defaults.backgrounds,
+                   help="a folder of your own images to use as backgrounds (varied look)")
     p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1), help="processes")
     p.add_argument("--no-contact-sheet", action="store_true")
 
@@ -59,7 +71,7 @@ def _synth_config(args: argparse.Namespace) -> SynthConfig:
         train_subjects=args.train_subjects, valid_subjects=args.valid_subjects, test_subjects=args.test_subjects,
         tasks=args.tasks, frames=args.frames, size=args.size, seed=args.seed, views=args.views,
         distractors=not args.no_distractors, missing_rate=args.missing_rate, jitter_deg=args.jitter,
-        supersample=args.supersample,
+        supersample=args.supersample, look=args.look, backgrounds=args.backgrounds,
     )
 
 
@@ -93,7 +105,8 @@ def _add_demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, help="processes for rendering and preparing (default: up to 4)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
     for field in dataclasses.fields(DemoConfig):
-        p.add_argument("--" + field.name.replace("_", "-"), type=type(field.default), default=field.default,
+        kind = _yes_no if isinstance(field.default, bool) else type(field.default)
+        p.add_argument("--" + field.name.replace("_", "-"), type=kind, default=field.default,
                        help=f"default {field.default}")
 
 

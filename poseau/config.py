@@ -13,6 +13,7 @@ from poseau.constants import (
     BACKBONE_NAMES,
     DATASETS,
     DEFAULT_CROP_SCALE,
+    LOOKS,
     MODEL_KINDS,
     OPTIMIZERS,
     STAGES,
@@ -48,7 +49,9 @@ class SynthConfig:
     identity_modes: int = 50
     supersample: int = 1           # >1 renders larger and averages down (anti-aliasing), slower
     fps: int = 25
-    crf: int = 18                  # H.264 quality (0 = lossless luma, 51 = worst)
+    crf: int = 18                  # H.264 quality (0 = lossless luma, 51 = worst); "varied" draws its own
+    look: str = "studio"           # "studio" (one white light, flat background) or "varied" (poseau.synth.variation)
+    backgrounds: str = ""          # a folder of the user's images, used as backgrounds by the varied look
 
     def __post_init__(self) -> None:
         checks = {
@@ -58,8 +61,10 @@ class SynthConfig:
             "views": len(self.views) > 0 and set(self.views) <= set(VIEWS),
             "missing_rate": 0.0 <= self.missing_rate < 1.0, "supersample": self.supersample >= 1,
             "identity_modes": self.identity_modes >= 0, "jitter_deg": self.jitter_deg >= 0,
+            "look": self.look in LOOKS,
         }
-        _require(self, "synth", checks, "tasks 1-8, size even and >= 16, views among 1-9")
+        _require(self, "synth", checks,
+                 f"tasks 1-8, size even and >= 16, views among 1-9, look one of {', '.join(LOOKS)}")
 
 
 @dataclass(frozen=True)
@@ -149,11 +154,13 @@ class DemoConfig:
     """What `poseau demo` runs: a synthetic dataset with held-out subjects, both of the paper's models for all
     7 AUs on the light backbone at a CPU-friendly size, the mixed model, scores, saliency and the report."""
 
-    train_subjects: int = 12
-    valid_subjects: int = 4
-    test_subjects: int = 4
-    frames: int = 60                     # per sequence (one task per subject, 9 views)
+    train_subjects: int = 60             # many identities with few frames each: the network cannot memorise them
+    valid_subjects: int = 10
+    test_subjects: int = 10
+    frames: int = 20                     # per sequence (one task per subject, 9 views)
     render_size: int = 112               # rendered video side
+    look: str = "varied"                 # the renders' variety (poseau.synth.variation)
+    face_crop: bool = True               # frames cut around the detected face, as `poseau predict` cuts them
     size: int = 64                       # the store's and the models' input side
     backbone: str = "efficientnet_lite0"
     weights: str = "imagenet"
@@ -171,13 +178,14 @@ class DemoConfig:
         checks = {"train_subjects": self.train_subjects >= 1, "valid_subjects": self.valid_subjects >= 1,
                   "test_subjects": self.test_subjects >= 1, "frames": self.frames >= 3,
                   "size": 32 <= self.size <= self.render_size, "backbone": self.backbone in BACKBONE_NAMES,
-                  "saliency_frames": self.saliency_frames >= 1, "median": self.median % 2 == 1}
+                  "saliency_frames": self.saliency_frames >= 1, "median": self.median % 2 == 1,
+                  "look": self.look in LOOKS}
         _require(self, "demo", checks, "at least one subject per partition, 32 <= size <= render_size")
 
     def synth(self) -> SynthConfig:
         return SynthConfig(train_subjects=self.train_subjects, valid_subjects=self.valid_subjects,
                            test_subjects=self.test_subjects, frames=self.frames, size=self.render_size,
-                           seed=self.seed)
+                           seed=self.seed, look=self.look)
 
     def model(self, kind: str) -> ModelConfig:
         return ModelConfig(kind=kind, backbone=self.backbone, aus=AUS, size=self.size)

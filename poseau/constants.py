@@ -37,6 +37,7 @@ BACKBONE_NAMES: tuple[str, ...] = ("vgg16", "efficientnet_lite0")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 STAGES: dict[str, tuple[str, ...]] = {"pose-invariant": ("regress",), "pose-dependent": ("routed", "pose", "joint")}
 RUNTIMES: tuple[str, ...] = ("torch", "onnx")
+LOOKS: tuple[str, ...] = ("studio", "varied")  # presets of the synthetic renders (poseau.synth.variation)
 # Image files read anywhere (dataset frames, `poseau predict` inputs): the formats OpenCV decodes.
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 

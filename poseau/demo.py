@@ -63,8 +63,8 @@ def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-
     tic = time.perf_counter()
     save_config(config, out / "demo.yaml")
     _synthesize(config.synth(), out / "data", face_model, workers, progress)
-    store = prepare(PrepareConfig(dataset="fera2017", root=str(out / "data"), size=config.size), out / "store",
-                    workers=workers, progress=progress)
+    store = prepare(PrepareConfig(dataset="fera2017", root=str(out / "data"), size=config.size,
+                                  face_crop=config.face_crop), out / "store", workers=workers, progress=progress)
     log.info("frame store %s: %s", store.path, store.meta["summary"])
     models = {}
     for kind in MODEL_KINDS:

@@ -103,12 +103,66 @@ def paint_albedo(model: FaceModel, verts: np.ndarray, rng: np.random.Generator) 
     return albedo.astype(np.float32)
 
 
-def sample_identity(model: FaceModel, rng: np.random.Generator, n_modes: int | None = None) -> Identity:
-    """A new person: identity coefficients drawn N(0, 1) over the first ``n_modes`` modes."""
+def _near(verts: np.ndarray, point: np.ndarray, radius: float) -> np.ndarray:
+    """A soft disc (V,) of weight 1 at ``point`` falling to 0 at ``radius`` cm."""
+    return 1 - _smoothstep(np.linalg.norm(verts - point, axis=1) / radius)
+
+
+def texture_skin(model: FaceModel, verts: np.ndarray, albedo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Skin that is not a flat colour: multi-scale noise over the surface, freckles, redness on the cheeks and
+    nose, darker eyelids, and now and then stubble over the lower face."""
+    skin = model.part_mask("face") | model.part_mask("head_neck")
+    lm = verts[model.landmarks68]
+    factor = np.ones(len(verts), np.float32)
+    for scale, amplitude in ((0.3, 0.08), (1.2, 0.05), (4.0, 0.035)):  # cycles per cm (x 2 pi), contrast
+        freqs = rng.normal(0, scale, (6, 3))
+        factor += amplitude * rng.uniform(0.3, 1.5) * np.sin(verts @ freqs.T + rng.uniform(0, 2 * np.pi, 6)).mean(1)
+    freckles = rng.random(len(verts)) < rng.uniform(0, 0.04)
+    factor[freckles] *= rng.uniform(0.8, 0.95)
+    out = albedo * np.where(skin, factor, 1)[:, None]
+    red = rng.uniform(0, 0.25) * (_near(verts, (lm[2] + lm[31]) / 2, 2.5) + _near(verts, (lm[14] + lm[35]) / 2, 2.5)
+                                  + 0.6 * _near(verts, lm[30], 1.2)) * skin
+    out = out * (1 - red[:, None] * np.array([0.0, 0.35, 0.3]))
+    lids = rng.uniform(0, 0.25) * (_near(verts, lm[37:39].mean(0) + [0, 0.3, 0], 0.9)
+                                   + _near(verts, lm[43:45].mean(0) + [0, 0.3, 0], 0.9)) * skin
+    out = out * (1 - lids[:, None] * np.array([0.3, 0.4, 0.35]))
+    if rng.random() < 0.3:  # stubble: darker, greyer, speckled, below the nose and over the jaw
+        below = _smoothstep((lm[33, 1] - 0.5 - verts[:, 1]) / 1.0) * (verts[:, 2] > lm[8, 2] - 6) * skin
+        below *= ~PolyPath(lm[48:60, :2]).contains_points(verts[:, :2])  # not on the lips
+        speckle = 0.6 + 0.4 * rng.random(len(verts))
+        w = rng.uniform(0.2, 0.6) * below * speckle
+        out = out * (1 - w[:, None]) + np.array([0.12, 0.1, 0.09]) * w[:, None]
+    return np.clip(out, 0, 1).astype(np.float32)
+
+
+def sample_identity(model: FaceModel, rng: np.random.Generator, n_modes: int | None = None,
+                    textured: bool = False) -> Identity:
+    """A new person: identity coefficients drawn N(0, 1) over the first ``n_modes`` modes; ``textured``
+    adds skin texture and regional tones (drawn after everything else, so the rest stays the same)."""
     k = model.identity_deltas.shape[0] if n_modes is None else min(n_modes, model.identity_deltas.shape[0])
     coeffs = rng.standard_normal(k).astype(np.float32)
     verts = blend(model.neutral, coeffs, model.identity_deltas[:k])
-    return Identity(coeffs=coeffs, vertices=verts, albedo=paint_albedo(model, verts, rng))
+    albedo = paint_albedo(model, verts, rng)
+    if textured:
+        albedo = texture_skin(model, verts, albedo, rng)
+    return Identity(coeffs=coeffs, vertices=verts, albedo=albedo)
+
+
+def vertex_areas(verts: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """(V,) the summed area of the triangles around each vertex."""
+    a, b, c = (verts[triangles[:, k]] for k in range(3))
+    area = 0.5 * np.linalg.norm(np.cross(b - a, c - a), axis=1)
+    return np.bincount(triangles.ravel(), np.repeat(area, 3), minlength=len(verts)).astype(np.float32)
+
+
+def crease_shading(albedo: np.ndarray, neutral_areas: np.ndarray, verts: np.ndarray, triangles: np.ndarray,
+                   skin: np.ndarray, strength: float = 1.5) -> np.ndarray:
+    """Albedo darkened where the expression compresses the skin (a wrinkle map driven by the shape, as games
+    drive theirs from blendshape weights): furrows between the brows, crow's feet, the nasolabial fold,
+    dimples, the chin boss. Nothing changes on a neutral face."""
+    ratio = vertex_areas(verts, triangles) / np.maximum(neutral_areas, 1e-9)
+    dark = np.clip(strength * (1 - ratio), 0, 0.35) * skin
+    return (albedo * (1 - dark[:, None])).astype(np.float32)
 
 
 def sample_lighting(rng: np.random.Generator) -> Lighting:

@@ -21,13 +21,14 @@ from poseau.constants import AUS, FERA_PARTITIONS, FERA_TASKS, VIEW_ANGLES
 from poseau.data.video import VideoWriter
 from poseau.fileio import atomic_path, write_text_atomic
 from poseau.progress import progress_bar
-from poseau.synth.appearance import sample_identity, sample_lighting
+from poseau.synth.appearance import crease_shading, sample_identity, sample_lighting, vertex_areas
 from poseau.synth.camera import Camera
 from poseau.synth.expressions import DISTRACTORS, generate_track
 from poseau.synth.facemodel import FaceModel, load_face_model
 from poseau.synth.fera_layout import subject_ids, truth_path, video_path, write_labels, write_truth
 from poseau.synth.raster import vertex_normals
 from poseau.synth.render import FaceRenderer
+from poseau.synth.variation import background_files, sample_scene
 
 log = logging.getLogger(__name__)
 PARTITION_INDEX = {name: i for i, name in enumerate(FERA_PARTITIONS)}
@@ -67,25 +68,36 @@ def head_jitter(n: int, jitter_deg: float, rng: np.random.Generator) -> np.ndarr
 def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_frame=None) -> int:
     """Render one subject and task at every view; write videos, labels and truth. Returns frames written."""
     part = PARTITION_INDEX[job.partition]
+    varied = config.look == "varied"
     person_rng = np.random.default_rng([config.seed, part, job.subject_index])
-    identity = sample_identity(model, person_rng, config.identity_modes)
+    identity = sample_identity(model, person_rng, config.identity_modes, textured=varied)
     rng = np.random.default_rng([config.seed, part, job.subject_index, job.task_index + 1])
     lighting = sample_lighting(rng)
     track = generate_track(config.frames, rng, distractors=config.distractors, missing_rate=config.missing_rate)
     jitter = head_jitter(config.frames, config.jitter_deg, rng)
     renderer = FaceRenderer(model, identity, Camera(config.size), config.supersample)
+    scene = sample_scene(rng, config.size, background_files(config.backgrounds)) if varied else None
+    sensor = np.random.default_rng([config.seed, part, job.subject_index, job.task_index + 1, 1])
+    skin = model.part_mask("face") | model.part_mask("head_neck")
+    neutral = vertex_areas(renderer.shape(np.zeros(len(AUS), np.float32)), model.triangles) if varied else None
 
     paths = {v: video_path(out, job.partition, job.subject, job.task, v) for v in config.views}
     for p in paths.values():
         p.parent.mkdir(parents=True, exist_ok=True)
     temps = {v: p.with_name(f".{p.name}.part") for v, p in paths.items()}
-    writers = {v: VideoWriter(temps[v], config.size, config.fps, config.crf) for v in config.views}
+    crf = scene.crf if varied else config.crf
+    writers = {v: VideoWriter(temps[v], config.size, config.fps, crf) for v in config.views}
     try:
         for t in range(config.frames):
             verts = renderer.shape(track.intensity[t], track.distractors[t])
             normals = vertex_normals(verts, model.triangles)
+            if varied:
+                albedo = crease_shading(identity.albedo, neutral, verts, model.triangles, skin)
             for v, writer in writers.items():
-                image, _ = renderer.render(verts, v, lighting, jitter[t], normals)
+                if varied:
+                    image, _ = renderer.render_scene(verts, v, scene, sensor, jitter[t], normals, albedo)
+                else:
+                    image, _ = renderer.render(verts, v, lighting, jitter[t], normals)
                 writer.write(image)
             if on_frame is not None:
                 on_frame(len(writers))
@@ -98,7 +110,8 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
     write_labels(out, job.partition, job.subject, job.task, track.labels)
     columns = {f"{au}": track.intensity[:, k] for k, au in enumerate(AUS)}
     columns.update({d: track.distractors[:, k] for k, d in enumerate(DISTRACTORS)})
-    columns.update({n: jitter[:, k] for k, n in enumerate(JITTER_NAMES)})
+    pose = jitter + scene.pose if varied else jitter  # the head's motion about the view's pose
+    columns.update({n: pose[:, k] for k, n in enumerate(JITTER_NAMES)})
     write_truth(truth_path(out, job.partition, job.subject, job.task), columns)
     return config.frames * len(config.views)
 
@@ -120,6 +133,7 @@ def synthesize(config: SynthConfig, out: str | Path, *, face_model: str | Path |
     from poseau.synth.contact_sheet import draw_contact_sheet
 
     out = Path(out)
+    background_files(config.backgrounds)  # a bad folder stops here, before any work
     model = load_face_model(face_model)
     out.mkdir(parents=True, exist_ok=True)
     jobs = plan_jobs(config)

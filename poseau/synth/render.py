@@ -11,6 +11,7 @@ from poseau.synth.camera import Camera, view_rotation
 from poseau.synth.expressions import DISTRACTORS
 from poseau.synth.facemodel import AU_SHAPES, DISTRACTOR_SHAPES, FaceModel
 from poseau.synth.raster import blend, new_buffers, project_and_shade, rasterize, vertex_normals
+from poseau.synth.variation import Scene, camera_effects, shade
 
 
 class FaceRenderer:
@@ -72,3 +73,26 @@ class FaceRenderer:
             image = image.reshape(self.camera.size, s, self.camera.size, s, 3).mean((1, 3))
         pixels = unit_to_pixels(image)
         return pixels, screen[self.model.landmarks68] / s
+
+    def render_scene(self, verts: np.ndarray, view: int, scene: Scene, rng: np.random.Generator,
+                     jitter: np.ndarray | None = None, normals: np.ndarray | None = None,
+                     albedo: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """As ``render``, in a varied scene (poseau.synth.variation): its lights, background, pose offset and
+        camera; ``albedo`` (default the identity's) carries expression creases; ``rng`` draws sensor noise."""
+        if normals is None:
+            normals = vertex_normals(verts, self.model.triangles)
+        motion = scene.pose if jitter is None else scene.pose + jitter
+        rot = view_rotation(view, motion)
+        cam = self._big
+        posed = (verts - self.pivot) @ rot.T + motion[3:6]
+        depth = (np.float32(cam.distance_cm) - posed[:, 2]).astype(np.float32)
+        screen = (posed[:, :2] * (np.float32(cam.focal) / depth)[:, None] * np.array([1, -1], np.float32)
+                  + np.float32(cam.size / 2)).astype(np.float32)
+        colors = shade(normals @ rot.T, self.identity.albedo if albedo is None else albedo, scene)
+        s = self.supersample
+        image = np.repeat(np.repeat(scene.background, s, 0), s, 1) if s > 1 else scene.background.copy()
+        zbuf = np.full(image.shape[:2], np.inf, np.float32)
+        rasterize(screen, depth, colors, self.model.triangles, image, zbuf)
+        if s > 1:
+            image = image.reshape(self.camera.size, s, self.camera.size, s, 3).mean((1, 3))
+        return unit_to_pixels(camera_effects(image, scene, rng)), screen[self.model.landmarks68] / s
