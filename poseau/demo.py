@@ -90,5 +90,6 @@ def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-
         print(ev.summary())
         if ev.scores["views"]:
             print(ev.view_summary())
+    print(maps.face_summary())
     log.info("demo finished in %.1f min", (time.perf_counter() - tic) / 60)
     return page

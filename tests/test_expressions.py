@@ -41,3 +41,14 @@ def test_missing_runs_and_determinism():
     again = generate_track(300, np.random.default_rng(5), missing_rate=0.1)
     assert np.array_equal(t.labels, again.labels) and np.array_equal(t.intensity, again.intensity)
     assert generate_track(300, np.random.default_rng(5), distractors=False).distractors.max() == 0
+
+
+def test_solo_events_loosen_the_co_occurrences_but_keep_the_active_share():
+    tracks = {solo: np.concatenate([generate_track(200, np.random.default_rng(s), solo=solo).intensity
+                                    for s in range(30)]) for solo in (0.0, 0.4)}
+    r = {solo: np.corrcoef(t.T) for solo, t in tracks.items()}
+    smile, frown = (AUS.index("AU06"), AUS.index("AU12")), (AUS.index("AU04"), AUS.index("AU17"))
+    assert r[0.4][smile] < r[0.0][smile] - 0.1 and r[0.4][frown] < r[0.0][frown] - 0.1
+    assert np.all(np.abs((tracks[0.4] >= 0.5).mean(0) - (tracks[0.0] >= 0.5).mean(0)) < 0.1)
+    again = generate_track(50, np.random.default_rng(3), solo=0.4).intensity
+    np.testing.assert_array_equal(again, generate_track(50, np.random.default_rng(3), solo=0.4).intensity)

@@ -9,7 +9,7 @@ from torch import nn
 
 from poseau.data.preprocess import Preprocessing
 from poseau.errors import PoseauError
-from poseau.explain.saliency import input_gradient, normalise, plot_saliency, saliency_maps
+from poseau.explain.saliency import face_box_mask, input_gradient, normalise, plot_saliency, saliency_maps
 
 
 class Patch(nn.Module):
@@ -54,6 +54,7 @@ def test_maps_light_up_where_the_output_depends_on_the_pixels_and_sum_the_top_fr
     top = np.argsort(-predictions["AU12_r"].to_numpy()[6:])[:2] + 6
     assert sorted(result.rows[1, 1]) == sorted(top)
     np.testing.assert_allclose(result.faces[1, 1], frames[top].mean(0) / 255, atol=1e-6)
+    assert np.isnan(result.face_share).all() and "face box is unknown" in result.face_summary()
     with pytest.raises(PoseauError, match="the model has no output for AU17 \\(it has AU06, AU12\\)"):
         saliency_maps(Patch(), FakeStore(frames), predictions, rows, aus=["AU17"], progress=False)
 
@@ -69,3 +70,20 @@ def test_normalise_and_plot(tmp_path):
     result = saliency_maps(Patch(), FakeStore(frames), predictions, np.arange(6), frames=3, progress=False)
     plot_saliency(result, tmp_path / "s.png", "test")
     assert_drawn(tmp_path / "s.png", min_size=(2 * 60, 2 * 60))
+
+
+def test_the_share_of_saliency_inside_the_face_box():
+    cropped = Preprocessing(size=16, face_crop=True, crop_scale=2.0)
+    box = face_box_mask(cropped)
+    assert box.sum() == 64 and box[4:12, 4:12].all()  # the centre half of each side
+    assert face_box_mask(Preprocessing(size=16)) is None
+
+    class Centre(Patch):
+        preprocessing = cropped
+
+    frames = np.random.default_rng(0).integers(0, 256, (4, 16, 16), dtype=np.uint8)
+    predictions = pd.DataFrame({"view": [6] * 4, "AU12_r": np.arange(4.0), "AU06_r": np.arange(4.0)})
+    result = saliency_maps(Centre(), FakeStore(frames), predictions, np.arange(4), frames=2, progress=False)
+    # AU12 reads the top-left quadrant: a quarter of it (4x4 of 8x8) lies in the face box; AU06 the bottom row: none
+    np.testing.assert_allclose(result.face_share[:, 0], [0.0, 0.25], atol=1e-6)
+    assert "mean 0.12, lowest 0.00" in result.face_summary()

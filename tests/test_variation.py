@@ -105,3 +105,22 @@ def test_user_backgrounds_are_read_from_a_folder(tmp_path):
     scenes = [sample_scene(np.random.default_rng(s), SIZE, files) for s in range(6)]
     reds = [s for s in scenes if np.allclose(s.background, [200 / 255, 0, 0], atol=1e-6)]
     assert reds and scene.background.shape == (SIZE, SIZE, 3)
+
+
+def test_asymmetry_moves_one_side_more_and_keeps_the_mean(face_model, person):
+    intensity = np.zeros(len(AUS), np.float32)
+    intensity[AUS.index("AU12")] = 4.0
+    even = person.shape(intensity)
+    lopsided = person.shape(intensity, asymmetry=np.full(len(AUS), 0.3, np.float32))
+    mirrored = person.shape(intensity, asymmetry=np.full(len(AUS), -0.3, np.float32))
+    np.testing.assert_allclose((lopsided + mirrored) / 2, even, atol=1e-4)  # the sides trade, the mean stays
+    lm = face_model.landmarks68
+    corner_a, corner_b = lm[48], lm[54]
+    neutral = person.shape(np.zeros(len(AUS), np.float32))
+    moved = {k: np.linalg.norm(v[[corner_a, corner_b]] - neutral[[corner_a, corner_b]], axis=1)
+             for k, v in (("even", even), ("lopsided", lopsided))}
+    assert abs(moved["lopsided"][0] - moved["lopsided"][1]) > 2 * abs(moved["even"][0] - moved["even"][1]) + 0.05
+    no_sides = np.zeros(len(AUS), np.float32)
+    no_sides[AUS.index("AU17")] = 4.0  # one shape, no sides: asymmetry changes nothing
+    np.testing.assert_allclose(person.shape(no_sides, asymmetry=np.full(len(AUS), 0.3, np.float32)),
+                               person.shape(no_sides), atol=1e-6)

@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 
 from poseau.config import EVAL_PARTITION, SALIENCY_BATCH, SALIENCY_FRAMES
+from poseau.data.preprocess import Preprocessing
 from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
 from poseau.evaluate.evaluation import model_name
@@ -40,6 +41,25 @@ class Saliency:
     maps: np.ndarray    # (A, V, S, S) float32 in [0, 1]
     faces: np.ndarray   # (A, V, S, S) float32, the mean of the frames used, in [0, 1]
     rows: np.ndarray    # (A, V, N) store rows used, -1 where a view had fewer than N frames
+    face_share: np.ndarray  # (A, V) share of the gradient's mass inside the face box; NaN where it is unknown
+
+    def face_summary(self) -> str:
+        if np.isnan(self.face_share).all():
+            return "saliency: the face box is unknown (the model's frames are not face crops)"
+        return (f"saliency mass inside the face box: mean {np.nanmean(self.face_share):.2f}, lowest "
+                f"{np.nanmin(self.face_share):.2f} (AUs x views)")
+
+
+def face_box_mask(preprocessing: Preprocessing) -> np.ndarray | None:
+    """(S, S) True inside the detected face box of a face-crop model's input (its centre, 1 / crop_scale of
+    the side); None for a whole-frame model, whose face box is not known."""
+    if not preprocessing.face_crop:
+        return None
+    size = preprocessing.size
+    low, high = (size - size / preprocessing.crop_scale) / 2, (size + size / preprocessing.crop_scale) / 2
+    centres = np.arange(size) + 0.5
+    inside = (centres >= low) & (centres <= high)
+    return inside[:, None] & inside[None, :]
 
 
 def input_gradient(model: IntensityModel, faces: np.ndarray, column: int) -> torch.Tensor:
@@ -65,6 +85,8 @@ def saliency_maps(model: IntensityModel, store: FrameStore, predictions: pd.Data
     maps = np.zeros((len(aus), len(views), size, size), np.float32)
     faces = np.zeros_like(maps)
     used = np.full((len(aus), len(views), frames), -1, np.int64)
+    box = face_box_mask(model.preprocessing)
+    share = np.full((len(aus), len(views)), np.nan)
     model.eval()
     with progress_bar(progress) as bar:
         task = bar.add_task("saliency", total=len(aus) * len(views))
@@ -81,9 +103,11 @@ def saliency_maps(model: IntensityModel, store: FrameStore, predictions: pd.Data
                     faces[a, v] += pixels_to_unit(chunk).sum(0)
                     total += input_gradient(model, chunk, column).sum(0).cpu()
                 maps[a, v] = normalise(total.numpy())
+                if box is not None and float(total.sum()) > 0:
+                    share[a, v] = float(total.numpy()[box].sum() / total.numpy().sum())
                 faces[a, v] /= max(1, len(top))
                 bar.advance(task)
-    return Saliency(aus, views, maps, faces, used)
+    return Saliency(aus, views, maps, faces, used, share)
 
 
 def normalise(total: np.ndarray, percentile: float = 99.0) -> np.ndarray:
@@ -127,7 +151,7 @@ def write_saliency(result: Saliency, out: str | os.PathLike, title: str) -> Path
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "saliency.npz") as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, maps=result.maps, faces=result.faces, aus=np.array(result.aus),
-                            views=np.array(result.views), rows=result.rows)
+                            views=np.array(result.views), rows=result.rows, face_share=result.face_share)
     plot_saliency(result, out / "saliency.png", title)
     return out / "saliency.png"
 

@@ -81,8 +81,10 @@ def _blinks(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def generate_track(n_frames: int, rng: np.random.Generator, active_fraction: float = 0.45,
-                   distractors: bool = True, missing_rate: float = 0.0) -> AUTrack:
-    """Continuous AU intensities for ``n_frames`` with about ``active_fraction`` non-zero labels per AU."""
+                   distractors: bool = True, missing_rate: float = 0.0, solo: float = 0.0) -> AUTrack:
+    """Continuous AU intensities for ``n_frames`` with about ``active_fraction`` non-zero labels per AU.
+    ``solo``: the share of events in which the AU that asked for one moves alone, not with its prototype's
+    companions, so that no AU can be read off another."""
     names = (*AUS, *DISTRACTORS)
     tracks = {k: np.zeros(n_frames) for k in names}
     by_au = {au: [p for p in PROTOTYPES.values() if au in p] for au in AUS}
@@ -100,6 +102,8 @@ def generate_track(n_frames: int, rng: np.random.Generator, active_fraction: flo
         start = int(np.clip(rest[int(rng.integers(len(rest)))] - length // 3, 0, n_frames - length))
         forced = dict(proto)
         forced[au] = (1.0, proto[au][1])  # the AU that asked for the event takes part
+        if solo > 0 and rng.random() < solo:
+            forced = {au: (1.0, 1.0)}
         _add_event(tracks, forced, start, length, rng)
     if distractors:
         tracks["blink"] = np.maximum(tracks["blink"], _blinks(n_frames, rng))

@@ -28,7 +28,7 @@ from poseau.synth.facemodel import FaceModel, load_face_model
 from poseau.synth.fera_layout import subject_ids, truth_path, video_path, write_labels, write_truth
 from poseau.synth.raster import vertex_normals
 from poseau.synth.render import FaceRenderer
-from poseau.synth.variation import background_files, sample_scene
+from poseau.synth.variation import SOLO_EVENTS, background_files, sample_scene
 
 log = logging.getLogger(__name__)
 PARTITION_INDEX = {name: i for i, name in enumerate(FERA_PARTITIONS)}
@@ -73,10 +73,12 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
     identity = sample_identity(model, person_rng, config.identity_modes, textured=varied)
     rng = np.random.default_rng([config.seed, part, job.subject_index, job.task_index + 1])
     lighting = sample_lighting(rng)
-    track = generate_track(config.frames, rng, distractors=config.distractors, missing_rate=config.missing_rate)
+    track = generate_track(config.frames, rng, distractors=config.distractors, missing_rate=config.missing_rate,
+                           solo=SOLO_EVENTS if varied else 0.0)
     jitter = head_jitter(config.frames, config.jitter_deg, rng)
     renderer = FaceRenderer(model, identity, Camera(config.size), config.supersample)
     scene = sample_scene(rng, config.size, background_files(config.backgrounds)) if varied else None
+    asymmetry = rng.uniform(-0.35, 0.35, len(AUS)).astype(np.float32) if varied else None
     sensor = np.random.default_rng([config.seed, part, job.subject_index, job.task_index + 1, 1])
     skin = model.part_mask("face") | model.part_mask("head_neck")
     neutral = vertex_areas(renderer.shape(np.zeros(len(AUS), np.float32)), model.triangles) if varied else None
@@ -89,7 +91,7 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
     writers = {v: VideoWriter(temps[v], config.size, config.fps, crf) for v in config.views}
     try:
         for t in range(config.frames):
-            verts = renderer.shape(track.intensity[t], track.distractors[t])
+            verts = renderer.shape(track.intensity[t], track.distractors[t], asymmetry)
             normals = vertex_normals(verts, model.triangles)
             if varied:
                 albedo = crease_shading(identity.albedo, neutral, verts, model.triangles, skin)

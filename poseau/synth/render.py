@@ -31,17 +31,28 @@ class FaceRenderer:
         self._basis = np.stack([
             sum(model.expression_deltas[model.shape_index(s)] for s in shapes) for shapes in rows
         ]).astype(np.float32)  # (10, V, 3)
+        # left minus right of the AUs made of a left and a right shape (zero for the others): asymmetry
+        self._sides = np.stack([
+            model.expression_deltas[model.shape_index(s[0])] - model.expression_deltas[model.shape_index(s[1])]
+            if len(s) == 2 else np.zeros_like(model.neutral) for s in (AU_SHAPES[a] for a in AUS)
+        ]).astype(np.float32)  # (7, V, 3)
         lm = identity.vertices[model.landmarks68]
         # the head turns about a point 4 cm behind the centre of the landmarks
         self.pivot = (lm.mean(0) - np.array([0.0, 0.0, 4.0])).astype(np.float32)
 
-    def shape(self, intensity: np.ndarray, distractors: np.ndarray | None = None) -> np.ndarray:
-        """Vertices (V, 3) for AU intensities (7,) in 0..5 (weight i / 5) and distractor weights (3,)."""
+    def shape(self, intensity: np.ndarray, distractors: np.ndarray | None = None,
+              asymmetry: np.ndarray | None = None) -> np.ndarray:
+        """Vertices (V, 3) for AU intensities (7,) in 0..5 (weight i / 5) and distractor weights (3,).
+        ``asymmetry`` (7,) in [-1, 1]: an AU of a left and a right shape weighs them i / 5 x (1 + a) and
+        i / 5 x (1 - a); the label, their mean, stays i."""
         w = np.zeros(len(self._basis), np.float32)
         w[:len(AUS)] = intensity_to_unit(np.asarray(intensity, np.float32))
         if distractors is not None:
             w[len(AUS):] = distractors
-        return blend(self.identity.vertices, w, self._basis)
+        verts = blend(self.identity.vertices, w, self._basis)
+        if asymmetry is not None:
+            verts = blend(verts, (w[:len(AUS)] * np.asarray(asymmetry, np.float32)).astype(np.float32), self._sides)
+        return verts
 
     def project(self, verts: np.ndarray, view: int, lighting: Lighting, jitter: np.ndarray | None = None,
                 normals: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

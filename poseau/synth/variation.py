@@ -9,7 +9,9 @@ whatever the number of workers):
              smooth noise, blurred clutter, or the user's own images); a head pose off the FERA view by
              up to +-8 degrees of pitch, +-12 of yaw and +-10 of roll per sequence; face scale and
              placement; skin texture and regional tones; expression creases; per sequence a camera with
-             defocus blur, sensor noise, gamma, down- and up-scaling and an H.264 quality
+             defocus blur, sensor noise, gamma, down- and up-scaling and an H.264 quality; and AUs that
+             move alone in SOLO_EVENTS of the expression events, beside the prototypes' co-occurrences, and
+             with a left/right asymmetry of up to 35% per AU and sequence
 
 Everything here acts on the scene (lights, background, pose) or on the finished image (the camera); the
 face's shape and the labels are never touched, so the AU truth stays exact.
@@ -26,6 +28,8 @@ import numpy as np
 
 from poseau.constants import IMAGE_SUFFIXES
 from poseau.errors import PoseauError
+
+SOLO_EVENTS = 0.4  # varied look: share of expression events in which one AU moves alone
 
 
 @dataclass(frozen=True, eq=False)
