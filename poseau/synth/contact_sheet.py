@@ -8,28 +8,43 @@ import numpy as np
 
 from poseau.constants import AUS, VIEW_ANGLES, VIEWS
 from poseau.plotting import pyplot, save_figure
-from poseau.synth.appearance import Lighting, sample_identity
+from poseau.synth.appearance import Lighting, crease_shading, sample_identity, vertex_areas
 from poseau.synth.camera import Camera
 from poseau.synth.facemodel import FaceModel
 from poseau.synth.render import FaceRenderer
+from poseau.synth.variation import sample_scene
 
 SHEET_LIGHT = Lighting(direction=np.array([0.3, 0.4, 0.87], np.float32), ambient=0.35,
                        diffuse=0.7, specular=0.05, background=np.full(3, 0.1, np.float32))
 
 
 def contact_sheet_images(model: FaceModel, size: int = 224, seed: int = 0, intensity: float = 4.0,
-                         views: tuple[int, ...] = VIEWS) -> np.ndarray:
-    """(len(views), 8, size, size, 3) uint8: neutral, then each AU alone at ``intensity``."""
-    identity = sample_identity(model, np.random.default_rng([seed, 99]))
-    renderer = FaceRenderer(model, identity, Camera(size))
-    settings = [np.zeros(len(AUS))] + [np.eye(len(AUS))[k] * intensity for k in range(len(AUS))]
-    shapes = [renderer.shape(s) for s in settings]
-    return np.stack([np.stack([renderer.render(v, view, SHEET_LIGHT)[0] for v in shapes]) for view in views])
+                         views: tuple[int, ...] = VIEWS, look: str = "studio") -> np.ndarray:
+    """(len(views), 8, size, size, 3) uint8: neutral, then each AU alone at ``intensity``. The studio look
+    shows one person under one light; the varied look another person and scene in each row."""
+    settings = [np.zeros(len(AUS), np.float32)] + [np.eye(len(AUS), dtype=np.float32)[k] * intensity
+                                                   for k in range(len(AUS))]
+    if look == "studio":
+        renderer = FaceRenderer(model, sample_identity(model, np.random.default_rng([seed, 99])), Camera(size))
+        shapes = [renderer.shape(s) for s in settings]
+        return np.stack([np.stack([renderer.render(v, view, SHEET_LIGHT)[0] for v in shapes]) for view in views])
+    skin = model.part_mask("face") | model.part_mask("head_neck")
+    rows = []
+    for r, view in enumerate(views):
+        rng = np.random.default_rng([seed, 99, r])
+        renderer = FaceRenderer(model, sample_identity(model, rng, textured=True), Camera(size))
+        scene = sample_scene(rng, size)
+        shapes = [renderer.shape(s) for s in settings]
+        neutral = vertex_areas(shapes[0], model.triangles)
+        rows.append(np.stack([renderer.render_scene(
+            v, view, scene, np.random.default_rng([seed, r]),
+            albedo=crease_shading(renderer.identity.albedo, neutral, v, model.triangles, skin))[0] for v in shapes]))
+    return np.stack(rows)
 
 
 def draw_contact_sheet(model: FaceModel, path: str | Path, size: int = 224, seed: int = 0,
-                       intensity: float = 4.0, views: tuple[int, ...] = VIEWS) -> Path:
-    images = contact_sheet_images(model, size, seed, intensity, views)
+                       intensity: float = 4.0, views: tuple[int, ...] = VIEWS, look: str = "studio") -> Path:
+    images = contact_sheet_images(model, size, seed, intensity, views, look)
     rows, cols = images.shape[:2]
     fig, axes = pyplot().subplots(rows, cols, figsize=(cols * 1.3, rows * 1.3 + 0.4), squeeze=False)
     titles = ["neutral"] + [f"{au} = {intensity:g}" for au in AUS]
@@ -44,7 +59,7 @@ def draw_contact_sheet(model: FaceModel, path: str | Path, size: int = 224, seed
             if c == 0:
                 pitch, yaw = VIEW_ANGLES[view]
                 ax.set_ylabel(f"view {view}\np{pitch:+.0f} y{yaw:+.0f}", fontsize=7)
-    fig.suptitle("poseau synth: views (rows) x AUs (columns)", fontsize=9)
+    fig.suptitle(f"poseau synth ({look} look): views (rows) x AUs (columns)", fontsize=9)
     fig.tight_layout()
     save_figure(fig, path)
     return Path(path)

@@ -163,6 +163,7 @@ def synthesize(config: SynthConfig, out: str | Path, *, face_model: str | Path |
     if licence.is_file():  # the face model's MIT licence travels with data derived from it
         shutil.copyfile(licence, out / "LICENSE-ICT-FaceKit")
     if contact_sheet:
-        draw_contact_sheet(model, out / "contact_sheet.png", size=config.size, seed=config.seed, views=config.views)
+        draw_contact_sheet(model, out / "contact_sheet.png", size=config.size, seed=config.seed, views=config.views,
+                           look=config.look)
     log.info("wrote %d images in %d videos", total, len(jobs) * len(config.views))
     return out
