@@ -5,6 +5,7 @@ its ratio to the rasteriser alone (the baseline, measured in the same process):
   rasterise      z-buffer and Gouraud fill of the 48k triangles, vertices already projected
   render         + expression blend, normals, pose, projection and lighting (per view-frame)
   render+encode  + H.264 encoding: the rate `poseau synth` sustains on one core
+  varied ...     the same in the varied look (lights, background, creases, camera effects; per view-frame)
 Usage: python benchmarks/synth_speed.py [--face-model NPZ] [--frames 90]
 """
 
@@ -19,11 +20,12 @@ import numpy as np
 
 from poseau.constants import VIEWS
 from poseau.data.video import VideoWriter
-from poseau.synth.appearance import sample_identity, sample_lighting
+from poseau.synth.appearance import crease_shading, sample_identity, sample_lighting, vertex_areas
 from poseau.synth.camera import Camera
 from poseau.synth.facemodel import load_face_model
 from poseau.synth.raster import new_buffers, rasterize
 from poseau.synth.render import FaceRenderer
+from poseau.synth.variation import sample_scene
 
 
 def rate(fn, n: int) -> float:
@@ -67,10 +69,25 @@ def main() -> None:
             verts = renderer.shape(intensities[i])
             writer.write(renderer.render(verts, VIEWS[i % 9], light)[0])
 
+        textured = FaceRenderer(model, sample_identity(model, rng, textured=True), Camera(args.size))
+        scene = sample_scene(rng, args.size)
+        skin = model.part_mask("face") | model.part_mask("head_neck")
+        neutral = vertex_areas(textured.shape(np.zeros(7, np.float32)), model.triangles)
+        varied_writer = VideoWriter(os.path.join(tmp, "v.mp4"), args.size, crf=scene.crf)
+
+        def varied(i, encode=False):
+            verts = textured.shape(intensities[i], asymmetry=np.full(7, 0.2, np.float32))
+            albedo = crease_shading(textured.identity.albedo, neutral, verts, model.triangles, skin)
+            image = textured.render_scene(verts, VIEWS[i % 9], scene, rng, albedo=albedo)[0]
+            if encode:
+                varied_writer.write(image)
+
         base = rate(raster_only, args.frames)
         results = {"rasterise": base, "render": rate(render, args.frames),
-                   "render+encode": rate(render_encode, args.frames)}
+                   "render+encode": rate(render_encode, args.frames), "varied render": rate(varied, args.frames),
+                   "varied +encode": rate(lambda i: varied(i, True), args.frames)}
         writer.close()
+        varied_writer.close()
     print(f"synthetic renderer, {args.size}x{args.size}, one core, {model.n_vertices} vertices, "
           f"{len(model.triangles)} triangles")
     for name, fps in results.items():

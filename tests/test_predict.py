@@ -263,3 +263,20 @@ def write_video_frames(path: Path, frames: list[np.ndarray]) -> None:
         for frame in frames:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
         container.mux(stream.encode())
+
+
+@pytest.mark.slow
+def test_predict_cuts_a_render_as_the_face_crop_store_cut_it(small_dataset, tmp_path):
+    """Train as you predict: a model built on a --face-crop store, run by `predict` on one of the store's own
+    videos, sees byte for byte the faces the store holds for it (same detector, box and crop scale)."""
+    from poseau.config import PrepareConfig
+    from poseau.data.store import prepare
+
+    store = prepare(PrepareConfig(dataset="fera2017", root=str(small_dataset), size=32, face_crop=True, views=(2,)),
+                    tmp_path / "store", workers=1, progress=False)
+    model = random_model("pose-invariant", ("AU12",), 3, 32, store.preprocessing)
+    source = store.index["source"].iloc[0]
+    rows = np.flatnonzero(store.index["source"].to_numpy() == source)
+    table = predict_video(small_dataset / source, model)
+    assert table["success"].all() and len(table) == len(rows)
+    np.testing.assert_allclose(table["AU12_r"], model.predict(store.frames[rows])[0][:, 0], atol=1e-5)
