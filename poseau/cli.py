@@ -40,6 +40,10 @@ def _yes_no(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
 
 
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in text.split(",") if t.strip())
+
+
 def _add_model_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--face-model", help="face model npz (default: $POSEAU_FACE_MODEL, then the user cache)")
 
@@ -105,7 +109,7 @@ def _add_demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, help="processes for rendering and preparing (default: up to 4)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
     for field in dataclasses.fields(DemoConfig):
-        kind = _yes_no if isinstance(field.default, bool) else type(field.default)
+        kind = {bool: _yes_no, tuple: _names}.get(type(field.default), type(field.default))
         p.add_argument("--" + field.name.replace("_", "-"), type=kind, default=field.default,
                        help=f"default {field.default}")
 
@@ -220,7 +224,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         per_class=args.per_class, val_per_class=args.val_per_class, train_partition=args.train_partition,
         val_partition=args.val_partition, val_fraction=args.val_fraction, batch_size=args.batch_size,
         optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
-        alpha=args.alpha, max_epochs=args.max_epochs, patience=args.patience, seed=args.seed)
+        alpha=args.alpha, augment=args.augment, max_epochs=args.max_epochs, patience=args.patience, seed=args.seed)
     train(model, config, store, args.out, device=args.device, workers=args.workers, resume=args.resume,
           progress=not args.quiet)
 
@@ -254,6 +258,7 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--momentum", type=float, default=d.momentum)
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
     p.add_argument("--alpha", type=float, default=d.alpha, help="weight of the pose cross-entropy (joint stage)")
+    p.add_argument("--augment", action="store_true", help="mirror and shift the training frames")
     p.add_argument("--max-epochs", type=int, default=d.max_epochs, help="per stage")
     p.add_argument("--patience", type=int, default=d.patience,
                    help="epochs without a lower validation loss before a stage stops (the paper: 1)")

@@ -68,7 +68,7 @@ def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-
     log.info("frame store %s: %s", store.path, store.meta["summary"])
     models = {}
     for kind in MODEL_KINDS:
-        models[kind] = train(config.model(kind), config.train(), store, out / "runs" / kind, device=device,
+        models[kind] = train(config.model(kind), config.train(kind), store, out / "runs" / kind, device=device,
                              resume=True, progress=progress)
     evaluations = {}
     for partition in ("valid", "test"):

@@ -146,3 +146,24 @@ def test_stages_must_belong_to_the_model_kind():
         TrainConfig(stages=("routed",)).stages_for("pose-invariant")
     with pytest.raises(PoseauError, match="optimizer"):
         TrainConfig(optimizer="lbfgs")
+
+
+def test_augmentation_mirrors_and_shifts_each_frame_as_its_row_and_epoch_say():
+    import torch.nn.functional as F
+
+    from poseau.train.augment import augment
+
+    images = torch.randint(0, 256, (2, 1, 16, 16), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    rows = torch.tensor([5, 9])
+    a = augment(images, rows, seed=0, stage=0, epoch=0)
+    assert a.dtype == torch.uint8 and a.shape == images.shape
+    torch.testing.assert_close(a, augment(images, rows, seed=0, stage=0, epoch=0))  # the same draw again
+    torch.testing.assert_close(a[1:], augment(images[1:], rows[1:], seed=0, stage=0, epoch=0))  # per row
+    mirrored = [torch.equal(augment(images, rows, seed=0, stage=0, epoch=e, shift=0)[0], images[0].flip(-1))
+                for e in range(12)]
+    assert 0 < sum(mirrored) < 12  # some epochs mirror the frame, some do not
+    padded = F.pad(images[:1].float(), (3,) * 4, mode="replicate")[0]
+    for e in range(6):  # every output is the frame moved by at most 3 pixels, mirrored or not
+        out = augment(images, rows, seed=0, stage=1, epoch=e)[0].float()
+        moves = [padded[:, dy:dy + 16, dx:dx + 16] for dy in range(7) for dx in range(7)]
+        assert any(torch.equal(out, m) or torch.equal(out, m.flip(-1)) for m in moves)

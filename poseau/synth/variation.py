@@ -127,9 +127,9 @@ def sample_scene(rng: np.random.Generator, size: int, backgrounds: list[Path] | 
                      rng.uniform(-1.5, 1.5), rng.uniform(-1.5, 1.5), rng.uniform(-8, 10)], np.float32)
     return Scene(lights=lights, colours=colours, ambient=ambient, specular=float(rng.uniform(0, 0.2)),
                  background=background, pose=pose,
-                 blur=float(rng.choice([0.0, rng.uniform(0.3, 1.5)]) * size / 224),
-                 noise=float(rng.uniform(0, 0.03)), gamma=float(rng.uniform(0.8, 1.25)),
-                 rescale=float(rng.choice([1.0, rng.uniform(1.5, 3.0)])), crf=int(rng.integers(18, 32)))
+                 blur=float(rng.choice([0.0, rng.uniform(0.3, 1.0)]) * size / 224),
+                 noise=float(rng.uniform(0, 0.02)), gamma=float(rng.uniform(0.8, 1.25)),
+                 rescale=float(rng.choice([1.0, 1.0, rng.uniform(1.2, 2.0)])), crf=int(rng.integers(18, 28)))
 
 
 def shade(normals: np.ndarray, albedo: np.ndarray, scene: Scene) -> np.ndarray:

@@ -18,6 +18,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ from poseau.models.runs import RunFiles
 from poseau.progress import progress_bar
 from poseau.scales import unit_to_intensity
 from poseau.train import distributed as dist
+from poseau.train.augment import augment
 from poseau.train.losses import stage_loss
 from poseau.train.report import plot_curves, summary_text, write_history, write_summary
 from poseau.train.splits import make_draws
@@ -77,14 +79,17 @@ def _to(batch: dict, device: torch.device, columns: list[int]) -> dict:
 
 def train_one_epoch(net: torch.nn.Module, model: AUModel, loader: DataLoader, optimizer: torch.optim.Optimizer,
                     stage: str, alpha: float, columns: list[int], device: torch.device, world: dist.World,
-                    bar: Progress | None = None) -> float:
-    """One pass over ``loader``; the mean training loss over all processes."""
+                    bar: Progress | None = None, transform=None) -> float:
+    """One pass over ``loader``; the mean training loss over all processes. ``transform(images, rows)``, if
+    given, varies each batch's frames (poseau.train.augment)."""
     net.train()
     if not any(p.requires_grad for p in model.backbone.parameters()):
         model.backbone.eval()  # a frozen bottom keeps its batch-norm statistics
     total, count = 0.0, 0
     task = bar.add_task(stage, total=len(loader)) if bar else None
     for batch in loader:
+        if transform is not None:
+            batch["image"] = transform(batch["image"], batch["row"])
         batch = _to(batch, device, columns)
         loss, _ = stage_loss(stage, net(batch["image"]), batch, alpha)
         optimizer.zero_grad(set_to_none=True)
@@ -204,7 +209,9 @@ def _set_up(run: _Run, state: dict | None, progress: bool) -> None:
     torch.manual_seed(cfg.seed)
     run.model = AUModel(run.model_config, preprocessing=run.store.preprocessing,
                         weights=None if state else _weights(cfg.weights), progress=progress)
-    run.model.to(run.device)
+    # channels-last weights: a training step of EfficientNet-Lite0 at 64 px takes 168 ms instead of 275 on
+    # 2 CPU cores (batch 32, measured); the weights' values are the same, only their memory layout differs
+    run.model.to(run.device, memory_format=torch.channels_last)
     if state:
         run.model.load_state_dict(state["state_dict"])
         run.history = state["train"]["history"]
@@ -219,8 +226,9 @@ def _run_epoch(run: _Run, net: torch.nn.Module, optimizer, si: int, stage: str, 
     batches = epoch_batches(len(run.train_set), cfg.batch_size, cfg.seed, si, epoch, run.world)
     loader = DataLoader(run.train_set, batch_sampler=batches, num_workers=run.workers,
                         pin_memory=run.device.type == "cuda")
+    transform = partial(augment, seed=cfg.seed, stage=si, epoch=epoch) if cfg.augment else None
     loss = train_one_epoch(net, run.model, loader, optimizer, stage, cfg.alpha, run.columns, run.device,
-                           run.world, bar if run.world.main else None)
+                           run.world, bar if run.world.main else None, transform)
     val = evaluate(run.model, run.val_set, stage, cfg.alpha, run.columns, run.device, run.world,
                    2 * cfg.batch_size, run.workers)
     log.info("%s epoch %d: training loss %.5f, validation loss %.5f, ICC %s", stage, epoch + 1, loss,
