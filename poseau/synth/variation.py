@@ -28,6 +28,7 @@ import numpy as np
 
 from poseau.constants import IMAGE_SUFFIXES
 from poseau.errors import PoseauError
+from poseau.scales import pixels_to_unit
 
 SOLO_EVENTS = 0.4  # varied look: share of expression events in which one AU moves alone
 
@@ -97,7 +98,7 @@ def image_background(files: list[Path], rng: np.random.Generator, size: int) -> 
     side = int(min(h, w) * rng.uniform(0.5, 1.0))
     y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
     crop = cv2.resize(image[y:y + side, x:x + side], (size, size), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32) / np.float32(255)
+    return pixels_to_unit(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
 
 
 def background_files(folder: str | os.PathLike | None) -> list[Path]:
