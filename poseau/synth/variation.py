@@ -44,7 +44,7 @@ class Scene:
     background: np.ndarray    # (S, S, 3) float32 RGB on 0-1
     pose: np.ndarray          # (6,) pitch, yaw, roll (degrees), x, y, z (cm) added to every frame's pose
     blur: float               # Gaussian defocus, sigma in pixels (0: none)
-    noise: float              # sensor noise std on 0-1
+    noise: float              # sensor noise std on 0-1 (0: none)
     gamma: float              # applied as image ** (1 / gamma)
     rescale: float            # shrunk by this factor and enlarged back (1: none)
     crf: int                  # H.264 quality of the sequence's videos
@@ -129,7 +129,7 @@ def sample_scene(rng: np.random.Generator, size: int, backgrounds: list[Path] | 
     return Scene(lights=lights, colours=colours, ambient=ambient, specular=float(rng.uniform(0, 0.2)),
                  background=background, pose=pose,
                  blur=float(rng.choice([0.0, rng.uniform(0.3, 1.0)]) * size / 224),
-                 noise=float(rng.uniform(0, 0.02)), gamma=float(rng.uniform(0.8, 1.25)),
+                 noise=float(rng.choice([0.0, rng.uniform(0.005, 0.02)])), gamma=float(rng.uniform(0.8, 1.25)),
                  rescale=float(rng.choice([1.0, 1.0, rng.uniform(1.2, 2.0)])), crf=int(rng.integers(18, 28)))
 
 
@@ -156,5 +156,5 @@ def camera_effects(image: np.ndarray, scene: Scene, rng: np.random.Generator) ->
                            interpolation=cv2.INTER_LINEAR)
     image = np.clip(image, 0, 1) ** np.float32(1 / scene.gamma)
     if scene.noise > 0:
-        image = image + rng.normal(0, scene.noise, image.shape).astype(np.float32)
+        image = image + np.float32(scene.noise) * rng.standard_normal(image.shape, dtype=np.float32)
     return image
