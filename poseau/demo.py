@@ -1,7 +1,7 @@
 """`poseau demo`, the project's main job: the whole system on synthetic data, end to end.
 
-    OUT/data/        the synthetic dataset (FERA 2017 layout) and its contact sheet
-    OUT/store/       its frame store at the models' size
+    OUT/data/        the synthetic dataset (FERA 2017 layout, the varied look) and its contact sheet
+    OUT/store/       its frame store at the models' size, cut around the face as `poseau predict` cuts
     OUT/runs/pose-invariant/, OUT/runs/pose-dependent/   the two training runs (all 7 AUs)
     OUT/valid/       both models on the validation subjects (Table I, Tables II-III, Fig. 2)
     OUT/mixed.pt     per AU, the model with the higher validation ICC

@@ -124,3 +124,24 @@ def test_asymmetry_moves_one_side_more_and_keeps_the_mean(face_model, person):
     no_sides[AUS.index("AU17")] = 4.0  # one shape, no sides: asymmetry changes nothing
     np.testing.assert_allclose(person.shape(no_sides, asymmetry=np.full(len(AUS), 0.3, np.float32)),
                                person.shape(no_sides), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_varied_datasets_are_the_same_whatever_the_workers_and_a_bad_background_folder_stops_first(
+        face_model_file, tmp_path, capsys):
+    from poseau.cli import main
+
+    (tmp_path / "bg").mkdir()
+    cv2.imwrite(str(tmp_path / "bg" / "wall.jpg"), np.random.default_rng(0).integers(0, 256, (60, 90, 3), np.uint8))
+    args = ["-q", "synth", "--face-model", str(face_model_file), "--train-subjects", "2", "--valid-subjects", "0",
+            "--frames", "4", "--size", "48", "--views", "2,6", "--look", "varied", "--backgrounds",
+            str(tmp_path / "bg"), "--no-contact-sheet"]
+    assert main([*args, "--out", str(tmp_path / "one"), "--workers", "1"]) == 0
+    assert main([*args, "--out", str(tmp_path / "two"), "--workers", "2"]) == 0
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.mp4"))
+    assert len(files) == 4
+    assert all((tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes() for f in files)
+    capsys.readouterr()
+    assert main([*args[:-3], "--backgrounds", str(tmp_path / "none"), "--out", str(tmp_path / "three")]) == 2
+    assert "no such folder of background images" in capsys.readouterr().err
+    assert not (tmp_path / "three").exists()
