@@ -22,7 +22,7 @@ import numpy as np
 
 from poseau.constants import VIEWS
 from poseau.data.video import VideoWriter
-from poseau.synth.appearance import crease_shading, sample_identity, sample_lighting, vertex_areas
+from poseau.synth.appearance import sample_identity, sample_lighting
 from poseau.synth.camera import Camera
 from poseau.synth.facemodel import load_face_model
 from poseau.synth.raster import new_buffers, rasterize
@@ -74,8 +74,6 @@ def main() -> None:
         textured = FaceRenderer(model, sample_identity(model, rng, textured=True), Camera(args.size))
         # every camera effect on, at its most: the slowest varied sequence
         scene = dataclasses.replace(sample_scene(rng, args.size), blur=args.size / 224, noise=0.02, rescale=2.0)
-        skin = model.part_mask("face") | model.part_mask("head_neck")
-        neutral = vertex_areas(textured.shape(np.zeros(7, np.float32)), model.triangles)
         varied_writer = VideoWriter(os.path.join(tmp, "v.mp4"), args.size, crf=scene.crf)
 
         frame = {}
@@ -83,8 +81,7 @@ def main() -> None:
         def varied(i, encode=False):
             if i % 9 == 0 or not frame:
                 frame["verts"] = textured.shape(intensities[i // 9], asymmetry=np.full(7, 0.2, np.float32))
-                frame["albedo"] = crease_shading(textured.identity.albedo, neutral, frame["verts"],
-                                                 model.triangles, skin)
+                frame["albedo"] = textured.creased_albedo(frame["verts"])
             image = textured.render_scene(frame["verts"], VIEWS[i % 9], scene, rng, albedo=frame["albedo"])[0]
             if encode:
                 varied_writer.write(image)

@@ -68,7 +68,7 @@ def test_lights_and_camera_change_the_face(person):
 
 
 def test_crease_shading_darkens_its_aus_region_and_grows_with_intensity(face_model, person):
-    skin = face_model.part_mask("face") | face_model.part_mask("head_neck")
+    skin = face_model.skin_mask()
     albedo = person.identity.albedo
     neutral_verts = person.shape(np.zeros(len(AUS), np.float32))
     neutral = vertex_areas(neutral_verts, face_model.triangles)

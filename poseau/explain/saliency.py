@@ -102,9 +102,10 @@ def saliency_maps(model: IntensityModel, store: FrameStore, predictions: pd.Data
                     chunk = read(top[start:start + batch_size])
                     faces[a, v] += pixels_to_unit(chunk).sum(0)
                     total += input_gradient(model, chunk, column).sum(0).cpu()
-                maps[a, v] = normalise(total.numpy())
-                if box is not None and float(total.sum()) > 0:
-                    share[a, v] = float(total.numpy()[box].sum() / total.numpy().sum())
+                total = total.numpy()
+                maps[a, v] = normalise(total)
+                if box is not None and total.sum() > 0:
+                    share[a, v] = float(total[box].sum() / total.sum())
                 faces[a, v] /= max(1, len(top))
                 bar.advance(task)
     return Saliency(aus, views, maps, faces, used, share)

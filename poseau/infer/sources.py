@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from poseau.constants import IMAGE_SUFFIXES
+from poseau.data.images import images_in
 from poseau.data.video import decode, frame_rate
 from poseau.errors import PoseauError
 
@@ -50,10 +50,7 @@ def image_frames(files: list[Path], fps: float) -> Iterator[Frame]:
 
 def image_files(path: Path) -> list[Path]:
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise PoseauError(f"{path}: no images in the folder ({', '.join(IMAGE_SUFFIXES)})")
-        return files
+        return images_in(path)
     if not path.is_file():
         raise PoseauError(f"{path}: no such file")
     return [path]

@@ -58,7 +58,7 @@ def paint_albedo(model: FaceModel, verts: np.ndarray, rng: np.random.Generator) 
     blotch = 1.0 + 0.04 * np.sin(verts @ freqs.T + phases).sum(1)
     albedo = np.clip(skin[None, :] * blotch[:, None], 0, 1)
 
-    face = model.part_mask("face") | model.part_mask("head_neck")
+    face = model.skin_mask()
     lm = verts[model.landmarks68]
     hair = np.array([0.08, 0.06, 0.05]) + rng.uniform(0, 0.35) * np.array([1.0, 0.8, 0.5])
 
@@ -111,7 +111,7 @@ def _near(verts: np.ndarray, point: np.ndarray, radius: float) -> np.ndarray:
 def texture_skin(model: FaceModel, verts: np.ndarray, albedo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Skin that is not a flat colour: multi-scale noise over the surface, freckles, redness on the cheeks and
     nose, darker eyelids, and now and then stubble over the lower face."""
-    skin = model.part_mask("face") | model.part_mask("head_neck")
+    skin = model.skin_mask()
     lm = verts[model.landmarks68]
     factor = np.ones(len(verts), np.float32)
     for scale, amplitude in ((0.3, 0.08), (1.2, 0.05), (4.0, 0.035)):  # cycles per cm (x 2 pi), contrast
@@ -165,11 +165,15 @@ def crease_shading(albedo: np.ndarray, neutral_areas: np.ndarray, verts: np.ndar
     return (albedo * (1 - dark[:, None])).astype(np.float32)
 
 
+def light_direction(azimuth: float, elevation: float) -> np.ndarray:
+    """(3,) unit vector toward a light at ``azimuth`` (degrees, + to the image right) and ``elevation`` (+ up)."""
+    a, e = np.radians([azimuth, elevation])
+    return np.array([np.sin(a) * np.cos(e), np.sin(e), np.cos(a) * np.cos(e)], np.float32)
+
+
 def sample_lighting(rng: np.random.Generator) -> Lighting:
     """A key light from the front hemisphere, within about 60 degrees of the camera axis."""
-    azimuth, elevation = rng.uniform(-60, 60), rng.uniform(-20, 50)
-    a, e = np.radians([azimuth, elevation])
-    direction = np.array([np.sin(a) * np.cos(e), np.sin(e), np.cos(a) * np.cos(e)], np.float32)
+    direction = light_direction(rng.uniform(-60, 60), rng.uniform(-20, 50))
     ambient = rng.uniform(0.25, 0.45)
     return Lighting(direction=direction, ambient=ambient, diffuse=rng.uniform(0.65, 0.95) * (1.1 - ambient),
                     specular=rng.uniform(0.0, 0.12), background=np.full(3, rng.uniform(0.0, 0.25), np.float32))

@@ -8,7 +8,7 @@ import numpy as np
 
 from poseau.constants import AUS, VIEW_ANGLES, VIEWS
 from poseau.plotting import pyplot, save_figure
-from poseau.synth.appearance import Lighting, crease_shading, sample_identity, vertex_areas
+from poseau.synth.appearance import Lighting, sample_identity
 from poseau.synth.camera import Camera
 from poseau.synth.facemodel import FaceModel
 from poseau.synth.render import FaceRenderer
@@ -28,17 +28,14 @@ def contact_sheet_images(model: FaceModel, size: int = 224, seed: int = 0, inten
         renderer = FaceRenderer(model, sample_identity(model, np.random.default_rng([seed, 99])), Camera(size))
         shapes = [renderer.shape(s) for s in settings]
         return np.stack([np.stack([renderer.render(v, view, SHEET_LIGHT)[0] for v in shapes]) for view in views])
-    skin = model.part_mask("face") | model.part_mask("head_neck")
     rows = []
     for r, view in enumerate(views):
         rng = np.random.default_rng([seed, 99, r])
         renderer = FaceRenderer(model, sample_identity(model, rng, textured=True), Camera(size))
         scene = sample_scene(rng, size)
         shapes = [renderer.shape(s) for s in settings]
-        neutral = vertex_areas(shapes[0], model.triangles)
-        rows.append(np.stack([renderer.render_scene(
-            v, view, scene, np.random.default_rng([seed, r]),
-            albedo=crease_shading(renderer.identity.albedo, neutral, v, model.triangles, skin))[0] for v in shapes]))
+        rows.append(np.stack([renderer.render_scene(v, view, scene, np.random.default_rng([seed, r]),
+                                                    albedo=renderer.creased_albedo(v))[0] for v in shapes]))
     return np.stack(rows)
 
 

@@ -63,6 +63,10 @@ class FaceModel:
     def part_mask(self, name: str) -> np.ndarray:
         return self.vertex_part == self.part_names.index(name)
 
+    def skin_mask(self) -> np.ndarray:
+        """(V,) True on the skin: the face and the head and neck (not eyes, mouth, teeth)."""
+        return self.part_mask("face") | self.part_mask("head_neck")
+
 
 def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("poseau")) / "facemodel"

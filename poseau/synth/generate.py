@@ -21,7 +21,7 @@ from poseau.constants import AUS, FERA_PARTITIONS, FERA_TASKS, VIEW_ANGLES
 from poseau.data.video import VideoWriter
 from poseau.fileio import atomic_path, write_text_atomic
 from poseau.progress import progress_bar
-from poseau.synth.appearance import crease_shading, sample_identity, sample_lighting, vertex_areas
+from poseau.synth.appearance import sample_identity, sample_lighting
 from poseau.synth.camera import Camera
 from poseau.synth.expressions import DISTRACTORS, generate_track
 from poseau.synth.facemodel import FaceModel, load_face_model
@@ -80,8 +80,6 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
     scene = sample_scene(rng, config.size, background_files(config.backgrounds)) if varied else None
     asymmetry = rng.uniform(-0.35, 0.35, len(AUS)).astype(np.float32) if varied else None
     sensor = np.random.default_rng([config.seed, part, job.subject_index, job.task_index + 1, 1])
-    skin = model.part_mask("face") | model.part_mask("head_neck")
-    neutral = vertex_areas(renderer.shape(np.zeros(len(AUS), np.float32)), model.triangles) if varied else None
 
     paths = {v: video_path(out, job.partition, job.subject, job.task, v) for v in config.views}
     for p in paths.values():
@@ -94,7 +92,7 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
             verts = renderer.shape(track.intensity[t], track.distractors[t], asymmetry)
             normals = vertex_normals(verts, model.triangles)
             if varied:
-                albedo = crease_shading(identity.albedo, neutral, verts, model.triangles, skin)
+                albedo = renderer.creased_albedo(verts)
             for v, writer in writers.items():
                 if varied:
                     image, _ = renderer.render_scene(verts, v, scene, sensor, jitter[t], normals, albedo)

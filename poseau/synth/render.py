@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from poseau.constants import AUS
 from poseau.scales import intensity_to_unit, unit_to_pixels
-from poseau.synth.appearance import Identity, Lighting
+from poseau.synth.appearance import Identity, Lighting, crease_shading, vertex_areas
 from poseau.synth.camera import Camera, view_rotation
 from poseau.synth.expressions import DISTRACTORS
 from poseau.synth.facemodel import AU_SHAPES, DISTRACTOR_SHAPES, FaceModel
-from poseau.synth.raster import blend, new_buffers, project_and_shade, rasterize, vertex_normals
+from poseau.synth.raster import blend, project_and_shade, rasterize, vertex_normals
 from poseau.synth.variation import Scene, camera_effects, shade
 
 
@@ -54,6 +56,16 @@ class FaceRenderer:
             verts = blend(verts, (w[:len(AUS)] * np.asarray(asymmetry, np.float32)).astype(np.float32), self._sides)
         return verts
 
+    @cached_property
+    def _neutral_areas(self) -> np.ndarray:
+        return vertex_areas(self.identity.vertices, self.model.triangles)
+
+    def creased_albedo(self, verts: np.ndarray) -> np.ndarray:
+        """The identity's albedo darkened by the creases of expression ``verts`` (crease_shading), against its
+        neutral face."""
+        return crease_shading(self.identity.albedo, self._neutral_areas, verts, self.model.triangles,
+                              self.model.skin_mask())
+
     def project(self, verts: np.ndarray, view: int, lighting: Lighting, jitter: np.ndarray | None = None,
                 normals: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Screen positions (V, 2) at the rendering size, depths (V,) and lit colours (V, 3) of ``verts``.
@@ -77,19 +89,22 @@ class FaceRenderer:
         """Image (S, S, 3) uint8 and the 68 landmarks in pixels (68, 2) of shape ``verts`` at ``view``."""
         screen, depth, colors = self.project(verts, view, lighting, jitter, normals)
         size = self._big.size
-        image, zbuf = new_buffers(size, size, lighting.background)
-        rasterize(screen, depth, colors, self.model.triangles, image, zbuf)
+        image = self._draw(screen, depth, colors, np.full((size, size, 3), lighting.background, np.float32))
+        return unit_to_pixels(image), screen[self.model.landmarks68] / self.supersample
+
+    def _draw(self, screen: np.ndarray, depth: np.ndarray, colors: np.ndarray, image: np.ndarray) -> np.ndarray:
+        """Rasterise the mesh over ``image`` (the background at the rendering size, drawn into) and average it
+        down to the camera's size: a float image on 0-1."""
+        rasterize(screen, depth, colors, self.model.triangles, image, np.full(image.shape[:2], np.inf, np.float32))
         s = self.supersample
-        if s > 1:
-            image = image.reshape(self.camera.size, s, self.camera.size, s, 3).mean((1, 3))
-        pixels = unit_to_pixels(image)
-        return pixels, screen[self.model.landmarks68] / s
+        return image.reshape(self.camera.size, s, self.camera.size, s, 3).mean((1, 3)) if s > 1 else image
 
     def render_scene(self, verts: np.ndarray, view: int, scene: Scene, rng: np.random.Generator,
                      jitter: np.ndarray | None = None, normals: np.ndarray | None = None,
                      albedo: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """As ``render``, in a varied scene (poseau.synth.variation): its lights, background, pose offset and
-        camera; ``albedo`` (default the identity's) carries expression creases; ``rng`` draws sensor noise."""
+        camera; ``albedo`` (default the identity's; ``creased_albedo(verts)`` adds the expression's creases);
+        ``rng`` draws sensor noise."""
         if normals is None:
             normals = vertex_normals(verts, self.model.triangles)
         motion = scene.pose if jitter is None else scene.pose + jitter
@@ -101,9 +116,5 @@ class FaceRenderer:
                   + np.float32(cam.size / 2)).astype(np.float32)
         colors = shade(normals @ rot.T, self.identity.albedo if albedo is None else albedo, scene)
         s = self.supersample
-        image = np.repeat(np.repeat(scene.background, s, 0), s, 1) if s > 1 else scene.background.copy()
-        zbuf = np.full(image.shape[:2], np.inf, np.float32)
-        rasterize(screen, depth, colors, self.model.triangles, image, zbuf)
-        if s > 1:
-            image = image.reshape(self.camera.size, s, self.camera.size, s, 3).mean((1, 3))
+        image = self._draw(screen, depth, colors, np.repeat(np.repeat(scene.background, s, 0), s, 1))  # a copy
         return unit_to_pixels(camera_effects(image, scene, rng)), screen[self.model.landmarks68] / s

@@ -26,9 +26,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from poseau.constants import IMAGE_SUFFIXES
+from poseau.data.images import images_in
 from poseau.errors import PoseauError
 from poseau.scales import pixels_to_unit
+from poseau.synth.appearance import light_direction
 
 SOLO_EVENTS = 0.4  # varied look: share of expression events in which one AU moves alone
 
@@ -48,11 +49,6 @@ class Scene:
     gamma: float              # applied as image ** (1 / gamma)
     rescale: float            # shrunk by this factor and enlarged back (1: none)
     crf: int                  # H.264 quality of the sequence's videos
-
-
-def _direction(azimuth: float, elevation: float) -> np.ndarray:
-    a, e = np.radians([azimuth, elevation])
-    return np.array([np.sin(a) * np.cos(e), np.sin(e), np.cos(a) * np.cos(e)], np.float32)
 
 
 def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
@@ -108,16 +104,13 @@ def background_files(folder: str | os.PathLike | None) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise PoseauError(f"{folder}: no such folder of background images")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise PoseauError(f"{folder}: no images in the folder ({', '.join(IMAGE_SUFFIXES)})")
-    return files
+    return images_in(folder)
 
 
 def sample_scene(rng: np.random.Generator, size: int, backgrounds: list[Path] | None = None) -> Scene:
     """The varied look of one sequence."""
     n = int(rng.integers(1, 4))
-    lights = np.stack([_direction(rng.uniform(-80, 80), rng.uniform(-30, 60)) for _ in range(n)])
+    lights = np.stack([light_direction(rng.uniform(-80, 80), rng.uniform(-30, 60)) for _ in range(n)])
     warmth = rng.uniform(-0.15, 0.15, (n, 1)) * np.array([1.0, 0.0, -1.0])
     strength = rng.uniform(0.3, 0.9, (n, 1)) * np.array([1.0] + [0.6] * (n - 1))[:, None]
     colours = np.clip((1 + warmth + rng.normal(0, 0.04, (n, 3))) * strength, 0, 2).astype(np.float32)
