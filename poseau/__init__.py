@@ -20,6 +20,7 @@ _PUBLIC = {
     "write_report": "poseau.report", "predict_video": "poseau.infer.predict",
     "predict_images": "poseau.infer.predict", "export_onnx": "poseau.export.onnx",
     "DemoConfig": "poseau.config", "run_demo": "poseau.demo",
+    "PretrainConfig": "poseau.config", "run_pretrain": "poseau.pretrain",
 }
 __all__ = [*_PUBLIC, "__version__"]
 

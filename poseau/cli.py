@@ -15,11 +15,14 @@ from poseau.config import (
     SALIENCY_BATCH,
     SALIENCY_FRAMES,
     SEQUENCE_FPS,
+    DemoConfig,
     PrepareConfig,
+    PretrainConfig,
     SynthConfig,
 )
 from poseau.constants import AUS, DATASETS, DEFAULT_CROP_SCALE, LOOKS, RUNTIMES, VIEWS
 from poseau.errors import PoseauError
+from poseau.models.shipped import DEFAULT_MODEL
 
 
 def _views(text: str) -> tuple[int, ...]:
@@ -87,28 +90,51 @@ def cmd_synth(args: argparse.Namespace) -> None:
     print(f"dataset written to {out}")
 
 
-def cmd_demo(args: argparse.Namespace) -> None:
+def _recipe_config(cls, args: argparse.Namespace):
     import dataclasses
 
+    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
     from poseau.config import DemoConfig
     from poseau.demo import run_demo
 
-    config = DemoConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(DemoConfig)})
-    page = run_demo(config, args.out, face_model=args.face_model, workers=args.workers, device=args.device,
-                    progress=not args.quiet)
+    page = run_demo(_recipe_config(DemoConfig, args), args.out, face_model=args.face_model, workers=args.workers,
+                    device=args.device, progress=not args.quiet)
     print(f"report: {page} (and {page.with_suffix('.md')})")
 
 
-def _add_demo_args(p: argparse.ArgumentParser) -> None:
+def cmd_pretrain(args: argparse.Namespace) -> None:
+    from poseau.config import PretrainConfig
+    from poseau.pretrain import run_pretrain
+
+    folder = run_pretrain(_recipe_config(PretrainConfig, args), args.out, face_model=args.face_model,
+                          workers=args.workers, device=args.device, media=args.media, progress=not args.quiet)
+    print(f"the model to ship, its scores and model card: {folder} (report: {Path(args.out) / 'report.html'})")
+
+
+def cmd_models(args: argparse.Namespace) -> None:
+    from poseau.models.shipped import DEFAULT_MODEL, SHIPPED
+
+    for name, shipped in SHIPPED.items():
+        scores = shipped.scores()
+        real, synthetic = scores.get("real", {}), scores.get("synthetic_holdout", {})
+        measured = (f"real faces r {real['mean']:.2f} (vs {real['reference']}); " if real else "") + (
+            f"synthetic ICC {synthetic['icc']:.2f}, RMSE {synthetic['rmse']:.2f}" if synthetic else "not measured")
+        state = "" if shipped.path.is_file() else " [file missing]"
+        print(f"{name}{' (default)' if name == DEFAULT_MODEL else ''}{state}: licence {shipped.licence}; "
+              f"{shipped.summary}; {measured}; card: {shipped.card}")
+
+
+def _add_recipe_args(p: argparse.ArgumentParser, cls, out: str) -> None:
     import dataclasses
 
-    from poseau.config import DemoConfig
-
-    p.add_argument("--out", default="poseau-demo", help="output folder (default: poseau-demo)")
+    p.add_argument("--out", default=out, help=f"output folder (default: {out})")
     _add_model_arg(p)
     p.add_argument("--workers", type=int, help="processes for rendering and preparing (default: up to 4)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
-    for field in dataclasses.fields(DemoConfig):
+    for field in dataclasses.fields(cls):
         kind = {bool: _yes_no, tuple: _names}.get(type(field.default), type(field.default))
         p.add_argument("--" + field.name.replace("_", "-"), type=kind, default=field.default,
                        help=f"default {field.default}")
@@ -218,20 +244,21 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     store = FrameStore(args.store)
     model = ModelConfig(kind=args.model, backbone=args.backbone, aus=args.aus, size=args.size or store.size,
-                        hidden=args.hidden)
+                        hidden=args.hidden, reduce=args.reduce)
     config = TrainConfig(
         stages=tuple(args.stages.split(",")) if args.stages else (), weights=args.weights,
         per_class=args.per_class, val_per_class=args.val_per_class, train_partition=args.train_partition,
         val_partition=args.val_partition, val_fraction=args.val_fraction, batch_size=args.batch_size,
         optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
-        alpha=args.alpha, augment=args.augment, max_epochs=args.max_epochs, patience=args.patience, seed=args.seed)
+        alpha=args.alpha, augment=args.augment, redraw=args.redraw, schedule=args.schedule, max_epochs=args.max_epochs,
+        patience=args.patience, seed=args.seed)
     train(model, config, store, args.out, device=args.device, workers=args.workers, resume=args.resume,
           progress=not args.quiet)
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
     from poseau.config import ModelConfig, TrainConfig
-    from poseau.constants import BACKBONE_NAMES, MODEL_KINDS, OPTIMIZERS, STAGES
+    from poseau.constants import BACKBONE_NAMES, MODEL_KINDS, OPTIMIZERS, SCHEDULES, STAGES
 
     d, m = TrainConfig(), ModelConfig()
     p.add_argument("--store", required=True, help="a frame store made by `poseau prepare`")
@@ -241,6 +268,8 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backbone", choices=BACKBONE_NAMES, default=m.backbone)
     p.add_argument("--size", type=int, help="input side; must equal the store's (default: the store's)")
     p.add_argument("--hidden", type=int, default=m.hidden, help="hidden units of each regressor")
+    p.add_argument("--reduce", type=int, default=m.reduce,
+                   help="channels of a 1x1 convolution thinning the feature map before the heads (0: none, the paper)")
     p.add_argument("--weights", default=d.weights,
                    help="backbone start: imagenet, a weights file, or none (random)")
     p.add_argument("--stages", help="comma-separated stages to run; pose-dependent: "
@@ -259,6 +288,9 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
     p.add_argument("--alpha", type=float, default=d.alpha, help="weight of the pose cross-entropy (joint stage)")
     p.add_argument("--augment", action="store_true", help="mirror and shift the training frames")
+    p.add_argument("--redraw", action="store_true", help="a fresh draw of the training frames every epoch")
+    p.add_argument("--schedule", choices=SCHEDULES, default=d.schedule,
+                   help="learning rate over each stage's epochs: constant, or cosine down to 0")
     p.add_argument("--max-epochs", type=int, default=d.max_epochs, help="per stage")
     p.add_argument("--patience", type=int, default=d.patience,
                    help="epochs without a lower validation loss before a stage stops (the paper: 1)")
@@ -300,8 +332,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("demo", help="the main job: synthetic data, both models, mixed model, scores and report")
-    _add_demo_args(p)
+    _add_recipe_args(p, DemoConfig, "poseau-demo")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("pretrain", help="the recipe of the shipped model: the demo at scale, held-out scores, "
+                       "the half-precision model file and its model card")
+    _add_recipe_args(p, PretrainConfig, "poseau-pretrain")
+    p.add_argument("--media", help="a folder with videos/ and reference/ (OpenFace CSVs) and images/, to score "
+                   "the model on real faces too")
+    p.set_defaults(func=cmd_pretrain)
+
+    p = sub.add_parser("models", help="the models shipped with poseau, their licences and scores")
+    p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("prepare", help="decode and preprocess a dataset into a memory-mapped frame store")
     p.add_argument("--dataset", required=True, choices=DATASETS)
@@ -345,7 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="AU intensities per frame of videos, images and image folders (CSV)")
     p.add_argument("inputs", nargs="+", help="videos, images, or folders of images (each an image sequence)")
-    p.add_argument("--model", required=True, help="a model file or run folder; an .onnx file with --runtime onnx")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="a model file or run folder, an .onnx file with --runtime "
+                   f"onnx, or a shipped model's name (default: {DEFAULT_MODEL}; see `poseau models`)")
     p.add_argument("--out", required=True, help="folder for one CSV per input (and a PNG per video or sequence)")
     p.add_argument("--all-faces", action="store_true", help="every face, with ids kept across frames (default: "
                    "the largest)")

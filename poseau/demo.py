@@ -35,7 +35,8 @@ from poseau.train.loop import train
 log = logging.getLogger(__name__)
 
 
-def _synthesize(config: SynthConfig, data: Path, face_model, workers: int, progress: bool) -> None:
+def render_once(config: SynthConfig, data: Path, face_model, workers: int, progress: bool) -> None:
+    """Render ``config`` into ``data``, unless a finished rendering of the same config is there."""
     done = data / "synth_config.yaml"
     if done.is_file() and (data / "synth_info.json").is_file() and load_config(SynthConfig, done) == config:
         log.info("%s: already rendered", data)
@@ -57,12 +58,13 @@ def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-
     """Run the demo into ``out``; the path of its report (HTML)."""
     config = config or DemoConfig()
     out = Path(out)
-    if (out / "demo.yaml").is_file() and load_config(DemoConfig, out / "demo.yaml") != config:
-        raise PoseauError(f"{out}: holds a demo of another config; choose another --out or delete it")
+    if (out / config.FILE).is_file() and load_config(type(config), out / config.FILE) != config:
+        raise PoseauError(f"{out}: holds a run of another config ({out / config.FILE}); choose another --out or "
+                          "delete it")
     workers = workers or min(4, os.cpu_count() or 1)
     tic = time.perf_counter()
-    save_config(config, out / "demo.yaml")
-    _synthesize(config.synth(), out / "data", face_model, workers, progress)
+    save_config(config, out / config.FILE)
+    render_once(config.synth(), out / "data", face_model, workers, progress)
     store = prepare(PrepareConfig(dataset="fera2017", root=str(out / "data"), size=config.size,
                                   face_crop=config.face_crop), out / "store", workers=workers, progress=progress)
     log.info("frame store %s: %s", store.path, store.meta["summary"])

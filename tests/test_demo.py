@@ -41,4 +41,4 @@ def test_demo_runs_every_step_and_continues(face_model_file, tmp_path, capsys):
     assert main(args) == 0  # again: nothing is rendered or trained twice
     assert trained == {k: (out / "runs" / k / "model.pt").stat().st_mtime_ns for k in trained}
     assert main([*args[:-2], "--workers", "1", "--seed", "1"]) == 2
-    assert "holds a demo of another config" in capsys.readouterr().err
+    assert "holds a run of another config" in capsys.readouterr().err

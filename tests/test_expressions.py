@@ -52,3 +52,11 @@ def test_solo_events_loosen_the_co_occurrences_but_keep_the_active_share():
     assert np.all(np.abs((tracks[0.4] >= 0.5).mean(0) - (tracks[0.0] >= 0.5).mean(0)) < 0.1)
     again = generate_track(50, np.random.default_rng(3), solo=0.4).intensity
     np.testing.assert_array_equal(again, generate_track(50, np.random.default_rng(3), solo=0.4).intensity)
+
+
+def test_the_active_share_sets_how_often_each_au_moves_and_zero_gives_a_neutral_face():
+    share = {a: (np.concatenate([generate_track(100, np.random.default_rng(s), a).labels for s in range(10)]) > 0)
+             for a in (0.2, 0.45)}
+    assert np.all(share[0.2].mean(0) < share[0.45].mean(0))
+    neutral = generate_track(100, np.random.default_rng(0), 0.0)
+    assert neutral.labels.max() == 0 and neutral.intensity.max() == 0 and neutral.distractors[:, 0].max() > 0  # blinks

@@ -17,7 +17,7 @@ LAYERS = [
     {"models"},
     {"train", "evaluate", "explain"},
     {"infer", "export"},
-    {"cli", "demo", "report", "__init__", "__main__"},
+    {"cli", "demo", "pretrain", "card", "report", "__init__", "__main__"},
 ]
 
 

@@ -48,7 +48,7 @@ def test_every_verb_has_a_subcommand_with_the_library_defaults():
     parser = build_parser()
     verbs = parser._subparsers._group_actions[0].choices
     assert {"synth", "prepare", "train", "evaluate", "mix", "saliency", "report", "predict", "export",
-            "demo"} <= set(verbs)
+            "demo", "pretrain", "models"} <= set(verbs)
     train = parser.parse_args(["train", "--store", "s", "--out", "o"])
     for field in dataclasses.fields(TrainConfig):
         if field.name != "stages":

@@ -81,7 +81,7 @@ def weights(path):
 def test_resumed_training_ends_equal_to_an_uninterrupted_one(stores, tmp_path):
     from poseau.train.loop import train
 
-    model_config, config = tiny()
+    model_config, config = tiny(redraw=True, schedule="cosine")  # each epoch's frames and rate come back too
     clean = train(model_config, config, stores[32], tmp_path / "clean", workers=0, progress=False)
 
     class Killed(Exception):

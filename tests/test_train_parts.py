@@ -1,5 +1,7 @@
 """The pieces of training: losses and their gradients, stage freezing, batch order, early stopping, model files."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -11,8 +13,9 @@ from poseau.errors import PoseauError
 from poseau.models.checkpoint import load_model, model_record, save_atomic
 from poseau.models.model import AUModel
 from poseau.train.distributed import World
-from poseau.train.loop import epoch_batches, set_trainable
+from poseau.train.loop import epoch_batches, epoch_lr, set_trainable
 from poseau.train.losses import euclidean, stage_loss
+from poseau.train.splits import Draws, draw_rows, epoch_draw
 from poseau.train.stopping import EarlyStopping
 
 
@@ -92,6 +95,32 @@ def test_epoch_batches_depend_on_seed_stage_and_epoch_and_split_evenly_among_pro
     assert one != epoch_batches(100, 32, 0, 0, 1, World()) and one != epoch_batches(100, 32, 0, 1, 0, World())
     halves = [epoch_batches(100, 32, 0, 0, 0, World(rank=r, size=2)) for r in (0, 1)]
     assert [a + b for a, b in zip(*halves, strict=True)] == one and all(len(b) == 16 for h in halves for b in h)
+
+
+def test_redraw_gives_each_epoch_its_own_draw_of_the_training_rows_from_seed_stage_and_epoch():
+    rng = np.random.default_rng(0)
+    labels = np.where(rng.random((3000, 7)) < 0.4, rng.integers(1, 6, (3000, 7)), 0)
+    store = SimpleNamespace(labels=labels, views=rng.integers(1, 10, 3000))
+    train_rows = np.arange(0, 3000, 2)  # the odd rows validate
+    first = draw_rows(store, train_rows, AUS, 5, seed=0)
+    draws = Draws(train_rows, first, draw_rows(store, train_rows + 1, AUS, 2, seed=1))
+    assert epoch_draw(store, draws, AUS, TrainConfig(per_class=5), 0, 3) is first  # the paper: one draw
+    config = TrainConfig(per_class=5, redraw=True)
+    epochs = [epoch_draw(store, draws, AUS, config, 0, e) for e in range(3)]
+    assert all(len(d.rows) == len(first.rows) and np.isin(d.rows, train_rows).all() for d in epochs)
+    assert len({tuple(d.rows) for d in epochs}) == 3 and not np.array_equal(epochs[2].rows, first.rows)
+    again = epoch_draw(store, draws, AUS, config, 0, 1)
+    np.testing.assert_array_equal(again.rows, epochs[1].rows)
+    np.testing.assert_array_equal(again.weights, epochs[1].weights)
+    assert not np.array_equal(epoch_draw(store, draws, AUS, config, 1, 1).rows, epochs[1].rows)
+
+
+def test_cosine_schedule_falls_from_lr_to_near_zero_over_the_stage_and_constant_stays():
+    cosine = TrainConfig(lr=0.01, max_epochs=4, schedule="cosine")
+    assert [round(epoch_lr(cosine, e), 6) for e in range(4)] == [0.01, 0.008536, 0.005, 0.001464]
+    assert {epoch_lr(TrainConfig(lr=0.01, max_epochs=4), e) for e in range(4)} == {0.01}
+    with pytest.raises(PoseauError, match="schedule='linear'"):
+        TrainConfig(schedule="linear")
 
 
 def test_early_stopping_stops_when_the_validation_loss_rises():

@@ -16,6 +16,7 @@ mean weight of the valid labels of each AU is 1, and missing labels weigh 0.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,7 +52,7 @@ def _draw_classes(rows: np.ndarray, y: np.ndarray, here: np.ndarray, n: int, rng
             _take(rows[here & (y == 0)], n, rng, f"{what} zero")]
 
 
-def paper_draw(labels: np.ndarray, views: np.ndarray, au: str, n: int = 3000, seed: int = 0,
+def paper_draw(labels: np.ndarray, views: np.ndarray, au: str, n: int = 3000, seed: int | Sequence[int] = 0,
                rows: np.ndarray | None = None) -> Draw:
     """For one AU: per view, n non-zero and n zero frames among ``rows`` (default: all).
 
@@ -67,7 +68,7 @@ def paper_draw(labels: np.ndarray, views: np.ndarray, au: str, n: int = 3000, se
     return Draw(rng.permutation(np.concatenate(picked)))
 
 
-def balanced_draw(labels: np.ndarray, views: np.ndarray, n: int = 430, seed: int = 0,
+def balanced_draw(labels: np.ndarray, views: np.ndarray, n: int = 430, seed: int | Sequence[int] = 0,
                   rows: np.ndarray | None = None, aus: tuple[str, ...] = AUS) -> Draw:
     """For several AUs at once (default all 7): per view and AU, n non-zero and n zero frames, with
     balancing label weights."""

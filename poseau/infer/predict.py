@@ -33,6 +33,7 @@ from poseau.faces.detect import Face, make_detector
 from poseau.faces.track import FaceTracker
 from poseau.infer.runners import load_runner
 from poseau.infer.sources import Frame, image_files, image_frames, video_frames
+from poseau.models.shipped import DEFAULT_MODEL
 from poseau.progress import progress_bar
 
 log = logging.getLogger(__name__)
@@ -164,11 +165,12 @@ def _run(frames: Iterable[Frame], source: str, total: int | None, model, *, dete
     return smooth_faces(table, median)
 
 
-def predict_video(path: str | os.PathLike, model, *, detector=None, all_faces: bool = False, median: int = 1,
-                  batch_size: int | None = None, device: str = "cpu", runtime: str = "torch",
+def predict_video(path: str | os.PathLike, model=DEFAULT_MODEL, *, detector=None, all_faces: bool = False,
+                  median: int = 1, batch_size: int | None = None, device: str = "cpu", runtime: str = "torch",
                   crop_scale: float | None = None, progress: bool = False) -> pd.DataFrame:
-    """The per-frame AU table of a video (anything PyAV decodes). ``model``: a model file, run folder,
-    .onnx file (runtime "onnx"), or a model or runner in memory; ``detector``: a name or detector (default:
+    """The per-frame AU table of a video (anything PyAV decodes). ``model``: a shipped model's name (default:
+    poseau's own, poseau.models.shipped), a model file, run folder, .onnx file (runtime "onnx"), or a model or
+    runner in memory; ``detector``: a name or detector (default:
     the model's, see ``model_detector``); ``median``: filter width (1: none)."""
     path = Path(path)
     if not path.is_file():
@@ -178,9 +180,9 @@ def predict_video(path: str | os.PathLike, model, *, detector=None, all_faces: b
                 batch_size=batch_size, device=device, runtime=runtime, crop_scale=crop_scale, progress=progress)
 
 
-def predict_images(paths, model, *, detector=None, all_faces: bool = False, median: int = 1, fps: float = SEQUENCE_FPS,
-                   batch_size: int | None = None, device: str = "cpu", runtime: str = "torch",
-                   crop_scale: float | None = None, progress: bool = False) -> pd.DataFrame:
+def predict_images(paths, model=DEFAULT_MODEL, *, detector=None, all_faces: bool = False, median: int = 1,
+                   fps: float = SEQUENCE_FPS, batch_size: int | None = None, device: str = "cpu",
+                   runtime: str = "torch", crop_scale: float | None = None, progress: bool = False) -> pd.DataFrame:
     """The AU table of images: a file, a list of files, or a folder (an image sequence, in name order, at
     ``fps`` for the timestamps; ``median`` filters along it)."""
     paths = [Path(paths)] if isinstance(paths, str | os.PathLike) else [Path(p) for p in paths]

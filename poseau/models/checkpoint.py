@@ -32,6 +32,7 @@ from poseau.models.backbone import InputSpec, torch_load
 from poseau.models.mixed import MixedModel
 from poseau.models.model import AUModel
 from poseau.models.runs import RunFiles
+from poseau.models.shipped import model_path
 
 CHECKPOINT_FORMAT = 1
 
@@ -55,6 +56,15 @@ def mixed_record(model: MixedModel) -> dict:
             "members": [model_record(m) for m in model.members]}
 
 
+def half_record(record: dict) -> dict:
+    """A model file's record for shipping: floating weights in half precision (`load_model` reads them back into
+    float32), without the training history."""
+    if "mixed" in record:
+        return {**record, "members": [half_record(m) for m in record["members"]]}
+    state = {k: v.half() if v.is_floating_point() else v for k, v in record["state_dict"].items()}
+    return {k: v for k, v in record.items() if k != "train"} | {"state_dict": state}
+
+
 def save_atomic(obj: dict, path: str | os.PathLike) -> Path:
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
@@ -62,7 +72,8 @@ def save_atomic(obj: dict, path: str | os.PathLike) -> Path:
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
-    """The record of a model file, or of a training run folder's model.pt."""
+    """The record of a model file, a training run folder's model.pt, or a shipped model (by name)."""
+    path = model_path(path)
     if Path(path).is_dir() and RunFiles.is_run(path):
         path = RunFiles(path).model
     record = torch_load(path, "poseau model file")
@@ -88,7 +99,8 @@ def model_from_record(record: dict, source: str = "model") -> AUModel | MixedMod
 
 
 def load_model(path: str | os.PathLike, *, device: str | torch.device = "cpu") -> AUModel | MixedModel:
-    """The model (or mixed model) saved at ``path`` (a model file or a run folder), in eval mode on ``device``:
+    """The model (or mixed model) saved at ``path`` (a model file, a run folder, or the name of a shipped model
+    such as "poseau-au7-v1": poseau.models.shipped), in eval mode on ``device``:
     ``model.preprocessing(image, box)`` makes its input, ``model.predict(faces)`` gives intensities 0-5 for
     ``model.aus``."""
     return model_from_record(read_checkpoint(path), str(path)).to(device).eval()

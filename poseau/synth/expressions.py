@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from poseau.constants import AUS, INTENSITY_MAX, MISSING
+from poseau.constants import ACTIVE_FRACTION, AUS, INTENSITY_MAX, MISSING
 from poseau.scales import intensity_to_unit
 
 DISTRACTORS: tuple[str, ...] = ("blink", "jaw_open", "outer_brow_raise")
@@ -80,7 +80,7 @@ def _blinks(n: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def generate_track(n_frames: int, rng: np.random.Generator, active_fraction: float = 0.45,
+def generate_track(n_frames: int, rng: np.random.Generator, active_fraction: float = ACTIVE_FRACTION,
                    distractors: bool = True, missing_rate: float = 0.0, solo: float = 0.0) -> AUTrack:
     """Continuous AU intensities for ``n_frames`` with about ``active_fraction`` non-zero labels per AU.
     ``solo``: the share of events in which the AU that asked for one moves alone, not with its prototype's

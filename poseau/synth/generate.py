@@ -73,8 +73,8 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
     identity = sample_identity(model, person_rng, config.identity_modes, textured=varied)
     rng = np.random.default_rng([config.seed, part, job.subject_index, job.task_index + 1])
     lighting = sample_lighting(rng)
-    track = generate_track(config.frames, rng, distractors=config.distractors, missing_rate=config.missing_rate,
-                           solo=SOLO_EVENTS if varied else 0.0)
+    track = generate_track(config.frames, rng, config.active, distractors=config.distractors,
+                           missing_rate=config.missing_rate, solo=SOLO_EVENTS if varied else 0.0)
     jitter = head_jitter(config.frames, config.jitter_deg, rng)
     renderer = FaceRenderer(model, identity, Camera(config.size), config.supersample)
     scene = sample_scene(rng, config.size, background_files(config.backgrounds)) if varied else None

@@ -15,6 +15,7 @@ order comes from (seed, stage, epoch) alone, so a resumed run ends as an uninter
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from poseau.train import distributed as dist
 from poseau.train.augment import augment
 from poseau.train.losses import stage_loss
 from poseau.train.report import plot_curves, summary_text, write_history, write_summary
-from poseau.train.splits import make_draws
+from poseau.train.splits import Draws, epoch_draw, make_draws
 from poseau.train.stopping import EarlyStopping
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,13 @@ def make_optimizer(model: AUModel, config: TrainConfig) -> torch.optim.Optimizer
     if config.optimizer == "adam":
         return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+
+
+def epoch_lr(config: TrainConfig, epoch: int) -> float:
+    """The learning rate of an epoch (from 0): constant, or cosine from lr down towards 0 over max_epochs."""
+    if config.schedule == "cosine":
+        return config.lr * 0.5 * (1 + math.cos(math.pi * epoch / config.max_epochs))
+    return config.lr
 
 
 def epoch_batches(n: int, batch_size: int, seed: int, stage: int, epoch: int, world: dist.World) -> list[list[int]]:
@@ -150,6 +158,7 @@ class _Run:
     stages: tuple[str, ...] = ()
     history: list[dict] = field(default_factory=list)
     model: AUModel | None = None
+    draws: Draws | None = None
     train_set: FrameDataset | None = None
     val_set: FrameDataset | None = None
 
@@ -201,8 +210,8 @@ def _resume_state(run: _Run, resume: bool) -> dict | None:
 def _set_up(run: _Run, state: dict | None, progress: bool) -> None:
     """The draws, datasets and model (ImageNet start, or the resumed weights and history)."""
     cfg = run.train_config
-    train_draw, val_draw = make_draws(run.store, run.model_config.aus, cfg)
-    run.train_set, run.val_set = FrameDataset(run.store, train_draw), FrameDataset(run.store, val_draw)
+    run.draws = make_draws(run.store, run.model_config.aus, cfg)
+    run.train_set, run.val_set = FrameDataset(run.store, run.draws.train), FrameDataset(run.store, run.draws.val)
     if len(run.train_set) < cfg.batch_size:
         raise PoseauError(f"{run.store.path}: {len(run.train_set)} training frames drawn, fewer than one batch "
                           f"({cfg.batch_size})")
@@ -223,6 +232,10 @@ def _set_up(run: _Run, state: dict | None, progress: bool) -> None:
 def _run_epoch(run: _Run, net: torch.nn.Module, optimizer, si: int, stage: str, epoch: int, bar) -> dict:
     """Train one epoch and validate; its row of the history."""
     cfg, tic = run.train_config, time.perf_counter()
+    if cfg.redraw:
+        run.train_set = FrameDataset(run.store, epoch_draw(run.store, run.draws, run.model_config.aus, cfg, si, epoch))
+    for group in optimizer.param_groups:
+        group["lr"] = epoch_lr(cfg, epoch)
     batches = epoch_batches(len(run.train_set), cfg.batch_size, cfg.seed, si, epoch, run.world)
     loader = DataLoader(run.train_set, batch_sampler=batches, num_workers=run.workers,
                         pin_memory=run.device.type == "cuda")

@@ -7,6 +7,7 @@ without (BP4D, DISFA, a manifest) is split by subject: a seeded val_fraction of 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,20 +41,45 @@ def split_rows(store: FrameStore, config: TrainConfig) -> tuple[np.ndarray, np.n
     return np.flatnonzero(~val), np.flatnonzero(val)
 
 
-def make_draws(store: FrameStore, aus: tuple[str, ...], config: TrainConfig) -> tuple[Draw, Draw]:
-    """The training and validation draws: the paper's per-AU draw for one AU, a balanced one for several."""
-    train_rows, val_rows = split_rows(store, config)
-    n = config.per_class or (PER_CLASS_ONE_AU if len(aus) == 1 else PER_CLASS_SEVERAL)
-    n_val = config.val_per_class or n
-    labels, views = store.labels, store.views
+@dataclass(frozen=True)
+class Draws:
+    """What a run trains and validates on: the split's training rows, and the draws from both partitions."""
+
+    train_rows: np.ndarray
+    train: Draw
+    val: Draw
+
+
+def draw_rows(store: FrameStore, rows: np.ndarray, aus: tuple[str, ...], n: int, seed) -> Draw:
+    """The paper's per-AU draw among ``rows`` for one AU, a balanced one for several; ``seed``: an int or a
+    sequence of ints (numpy's seed sequence)."""
     if len(aus) == 1:
-        train = paper_draw(labels, views, aus[0], n, config.seed, train_rows)
-        val = paper_draw(labels, views, aus[0], n_val, config.seed + 1, val_rows)
-    else:
-        train = balanced_draw(labels, views, n, config.seed, train_rows, aus)
-        val = balanced_draw(labels, views, n_val, config.seed + 1, val_rows, aus)
+        return paper_draw(store.labels, store.views, aus[0], n, seed, rows)
+    return balanced_draw(store.labels, store.views, n, seed, rows, aus)
+
+
+def per_class(config: TrainConfig, aus: tuple[str, ...]) -> int:
+    return config.per_class or (PER_CLASS_ONE_AU if len(aus) == 1 else PER_CLASS_SEVERAL)
+
+
+def make_draws(store: FrameStore, aus: tuple[str, ...], config: TrainConfig) -> Draws:
+    """The training and validation draws (see draw_rows), made once from the config's seed."""
+    train_rows, val_rows = split_rows(store, config)
+    n = per_class(config, aus)
+    train = draw_rows(store, train_rows, aus, n, config.seed)
+    val = draw_rows(store, val_rows, aus, config.val_per_class or n, config.seed + 1)
     for name, draw in (("training", train), ("validation", val)):
         if len(draw.rows) == 0:
             raise PoseauError(f"{store.path}: no {name} frames with labels of {', '.join(aus)}")
     log.info("draws: %d training and %d validation frames", len(train.rows), len(val.rows))
-    return train, val
+    return Draws(train_rows, train, val)
+
+
+def epoch_draw(store: FrameStore, draws: Draws, aus: tuple[str, ...], config: TrainConfig, stage: int,
+               epoch: int) -> Draw:
+    """The frames an epoch trains on: the run's one draw, or with ``config.redraw`` a fresh draw of the same
+    size from (seed, stage, epoch) alone, so that the epochs together see far more of a large store and a
+    resumed run sees what an uninterrupted one does."""
+    if not config.redraw:
+        return draws.train
+    return draw_rows(store, draws.train_rows, aus, per_class(config, aus), [config.seed, stage, epoch])

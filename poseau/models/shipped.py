@@ -1,0 +1,63 @@
+"""The models that ship inside the package, by name: ``load_model("poseau-au7-v1")``, `poseau models`, and the
+default model of `poseau predict`.
+
+Each lives in its own folder of poseau/weights/:
+    model.pt       the model file (half precision weights; `load_model` reads it as any other)
+    MODEL_CARD.md  what it was trained on, how to make it again, licences, intended use, limits and scores
+    scores.json    the scores the card shows, as its recipe (`poseau pretrain`) measured them
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from poseau.errors import PoseauError
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+MODEL_FILE, CARD_FILE, SCORES_FILE = "model.pt", "MODEL_CARD.md", "scores.json"
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    name: str
+    licence: str
+    summary: str
+
+    @property
+    def folder(self) -> Path:
+        return WEIGHTS_DIR / self.name
+
+    @property
+    def path(self) -> Path:
+        return self.folder / MODEL_FILE
+
+    @property
+    def card(self) -> Path:
+        return self.folder / CARD_FILE
+
+    def scores(self) -> dict:
+        """The recipe's measured scores (empty when the file is absent)."""
+        path = self.folder / SCORES_FILE
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+
+SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
+    ShippedModel("poseau-au7-v1", "MIT",
+                 "7 AUs (1, 4, 6, 10, 12, 14, 17), 0-5; trained only on renders of the MIT-licensed ICT face model"),
+)}
+DEFAULT_MODEL = "poseau-au7-v1"
+
+
+def model_path(model: str | os.PathLike) -> Path:
+    """The file of a shipped model's name, else ``model`` as a path."""
+    name = str(model)
+    if name in SHIPPED and not Path(name).exists():
+        path = SHIPPED[name].path
+        if not path.is_file():
+            raise PoseauError(f"{name}: the shipped model's file {path} is missing from this installation; "
+                              "reinstall poseau, or give a model file with --model")
+        return path
+    return Path(model)

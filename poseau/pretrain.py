@@ -1,0 +1,106 @@
+"""`poseau pretrain`: the recipe of the shipped model (poseau.models.shipped), end to end; a killed run continues.
+
+    OUT/data, store, runs, valid, test, mixed.pt, saliency, report.*   the demo's steps (poseau.demo) at the
+                     recipe's scale: render, prepare, train both models, pick the mixed model on the
+                     validation subjects, score on the recipe's test subjects, saliency maps
+    OUT/holdout/     a synthetic test set rendered with a seed the recipe never uses (FERA 2017 layout), its
+                     store, and the mixed model's scores on it (mixed/)
+    OUT/neutral/     faces with every AU at 0 (another unused seed): the mean predicted intensity
+    OUT/NAME/        what ships in poseau/weights/NAME/: model.pt (half precision), scores.json, MODEL_CARD.md
+
+With ``media`` (a folder with videos/, reference/ and images/, as ../shared/media), the model is also scored
+against OpenFace 2.x's output on the videos, and the strongest AUs of each photo are recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from poseau.card import write_model_card
+from poseau.config import PrepareConfig, PretrainConfig, to_dict
+from poseau.data.store import FrameStore, prepare
+from poseau.demo import render_once, run_demo
+from poseau.evaluate.evaluation import evaluate_model, write_evaluation
+from poseau.evaluate.predictions import partition_rows, predict_store
+from poseau.fileio import write_text_atomic
+from poseau.infer.reference import agree_with_reference, strongest_aus
+from poseau.models.checkpoint import half_record, load_model, read_checkpoint, save_atomic
+from poseau.models.shipped import CARD_FILE, MODEL_FILE, SCORES_FILE
+
+log = logging.getLogger(__name__)
+
+
+def score_summary(scores: dict) -> dict:
+    """Mean ICC, PCC and RMSE, per AU, and the mean ICC per view, of an evaluation's scores (or its metrics.json)."""
+    return {**scores["mean"], "aus": {au: scores["pooled"][au] for au in scores["aus"]},
+            "views": {str(v): scores["views"][v]["mean"]["icc"] for v in sorted(scores["views"], key=int)},
+            "frames": scores["frames"]}
+
+
+def _store(config: PretrainConfig, data: Path, out: Path, workers: int, progress: bool) -> FrameStore:
+    return prepare(PrepareConfig(dataset="fera2017", root=str(data), size=config.size, face_crop=config.face_crop),
+                   out, workers=workers, progress=progress)
+
+
+def neutral_intensity(model, store: FrameStore, progress: bool) -> dict:
+    """The mean predicted intensity (0-5) per AU, and over all, on the store's test frames (all AUs at 0)."""
+    table = predict_store(model, store, partition_rows(store, "test"), progress=progress)
+    means = {au: float(table[f"{au}_r"].mean()) for au in model.aus}
+    return {"mean": float(np.mean(list(means.values()))), "aus": means, "frames": len(table)}
+
+
+def _measure(config: PretrainConfig, out: Path, face_model, workers: int, device: str, media, progress: bool) -> dict:
+    model = load_model(out / "mixed.pt", device=device)
+    scores = {"synthetic_test": score_summary(json.loads((out / "test" / "mixed" / "metrics.json").read_text()))}
+    holdout = out / "holdout"
+    render_once(config.holdout(), holdout / "data", face_model, workers, progress)
+    ev = evaluate_model(model, _store(config, holdout / "data", holdout / "store", workers, progress),
+                        partition="test", median=config.median, name="mixed", device=device, progress=progress)
+    write_evaluation(ev, holdout / "mixed")
+    scores["synthetic_holdout"] = score_summary(ev.scores)
+    neutral = out / "neutral"
+    render_once(config.holdout(neutral=True), neutral / "data", face_model, workers, progress)
+    scores["neutral"] = neutral_intensity(model, _store(config, neutral / "data", neutral / "store", workers,
+                                                        progress), progress)
+    if media:
+        found = agree_with_reference(model, media)
+        pooled = found.table["pooled"]
+        scores["real"] = {"reference": "OpenFace 2.x", "media": str(media), "frames": int(pooled["frames"]),
+                          "mean": float(pooled["mean"]), "aus": {au: float(pooled[au]) for au in model.aus},
+                          "videos": list(found.table.columns[:-1])}
+        if (Path(media) / "images").is_dir():
+            scores["images_top2"] = strongest_aus(model, Path(media) / "images")
+    return scores
+
+
+def ship(config: PretrainConfig, out: Path, scores: dict, minutes: float) -> Path:
+    """OUT/NAME/: the mixed model in half precision, its scores and its model card."""
+    folder = out / config.name
+    folder.mkdir(parents=True, exist_ok=True)
+    path = save_atomic(half_record(read_checkpoint(out / "mixed.pt")), folder / MODEL_FILE)
+    scores = {**scores, "model_mb": path.stat().st_size / 2**20, "recipe_minutes": minutes,
+              "recipe": {"config": type(config).__name__, **to_dict(config)}}
+    write_text_atomic(folder / SCORES_FILE, json.dumps(scores, indent=1) + "\n")
+    write_model_card(config, scores, load_model(path), folder / CARD_FILE)
+    return folder
+
+
+def run_pretrain(config: PretrainConfig | None = None, out: str | os.PathLike = "poseau-pretrain", *,
+                 face_model: str | os.PathLike | None = None, workers: int | None = None, device: str = "cpu",
+                 media: str | os.PathLike | None = None, progress: bool = True) -> Path:
+    """Run the recipe into ``out``; the folder of the model to ship (OUT/NAME)."""
+    config = config or PretrainConfig()
+    out = Path(out)
+    workers = workers or min(4, os.cpu_count() or 1)
+    tic = time.perf_counter()
+    run_demo(config, out, face_model=face_model, workers=workers, device=device, progress=progress)
+    scores = _measure(config, out, face_model, workers, device, media, progress)
+    folder = ship(config, out, scores, (time.perf_counter() - tic) / 60)
+    log.info("pretrain finished in %.1f min; the model to ship: %s", (time.perf_counter() - tic) / 60, folder)
+    return folder

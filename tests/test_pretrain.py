@@ -1,0 +1,55 @@
+"""`poseau pretrain` end to end on a tiny configuration: the demo's steps, the held-out and neutral faces, the
+half-precision model with its scores and model card, and a second run that reuses what the first finished."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from poseau.cli import main
+from poseau.config import PretrainConfig
+from poseau.errors import PoseauError
+from poseau.models.checkpoint import load_model
+from poseau.models.shipped import CARD_FILE, MODEL_FILE, SCORES_FILE
+
+TINY = ["--train-subjects", "2", "--valid-subjects", "1", "--test-subjects", "1", "--frames", "6",
+        "--render-size", "64", "--size", "32", "--reduce", "8", "--per-class", "2", "--val-per-class", "1",
+        "--max-epochs", "1", "--saliency-frames", "2", "--holdout-subjects", "1", "--neutral-subjects", "1",
+        "--workers", "2", "--name", "tiny-v0"]
+
+
+@pytest.mark.slow
+def test_pretrain_writes_the_model_to_ship_with_its_scores_and_card(face_model_file, tmp_path, capsys):
+    out = tmp_path / "pretrain"
+    args = ["-q", "pretrain", "--out", str(out), "--face-model", str(face_model_file), *TINY]
+    assert main(args) == 0
+    assert f"{out / 'tiny-v0'}" in capsys.readouterr().out
+    folder = out / "tiny-v0"
+    model = load_model(folder / MODEL_FILE)
+    assert model.size == 32 and len(model.aus) == 7 and model.preprocessing.face_crop
+    assert all(m.config.reduce == 8 for m in model.members)
+    assert (folder / MODEL_FILE).stat().st_size < 0.6 * (out / "mixed.pt").stat().st_size  # half precision
+    scores = json.loads((folder / SCORES_FILE).read_text())
+    holdout = json.loads((out / "holdout" / "mixed" / "metrics.json").read_text())
+    assert scores["synthetic_holdout"]["icc"] == pytest.approx(holdout["mean"]["icc"])
+    assert set(scores["synthetic_holdout"]["views"]) == {str(v) for v in range(1, 10)}
+    assert scores["neutral"]["frames"] == 6 * 9 and 0 <= scores["neutral"]["mean"] <= 5
+    assert scores["recipe"]["config"] == "PretrainConfig" and scores["recipe"]["holdout_seed"] == 1000
+    card = (folder / CARD_FILE).read_text()
+    assert card.startswith("# tiny-v0") and "MIT" in card and "Apache 2.0" in card
+    assert f"{scores['synthetic_holdout']['icc']:.2f}" in card and "Not measured" in card  # no --media given
+    assert "--train-subjects 2" in card and "--holdout-seed 1000" in card  # how to make it again
+    labels = pd.read_csv(out / "neutral" / "data" / "Test_Int" / "FERA17_TE_F001_T1_AU12_Int.csv", header=None)
+    assert (labels[1] == 0).all()  # the neutral faces really have every AU at 0
+    stamp = (folder / MODEL_FILE).stat().st_mtime_ns
+    assert main(args) == 0  # again: nothing is rendered or trained twice; the files are written again
+    assert json.loads((folder / SCORES_FILE).read_text())["synthetic_holdout"] == scores["synthetic_holdout"]
+    assert (folder / MODEL_FILE).stat().st_mtime_ns >= stamp
+
+
+def test_held_out_seeds_never_equal_the_recipes_seed():
+    config = PretrainConfig()
+    assert config.holdout().seed != config.seed and config.holdout(neutral=True).seed != config.seed
+    assert config.holdout(neutral=True).active == 0 and config.holdout().test_subjects == config.holdout_subjects
+    with pytest.raises(PoseauError, match="holdout_seed"):
+        PretrainConfig(seed=1000)

@@ -1,0 +1,104 @@
+"""Shipped models by name, half-precision model files, the thinned head, agreement with a reference tool's
+CSV, and `poseau models`."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import SHARED
+from nets import random_model
+
+import poseau.models.shipped as shipped
+from poseau.cli import main
+from poseau.config import ModelConfig
+from poseau.errors import PoseauError
+from poseau.infer.predict import predict_video
+from poseau.infer.reference import agree_with_reference
+from poseau.models.checkpoint import half_record, load_model, mixed_record, model_record, save_atomic
+from poseau.models.mixed import MixedModel
+from poseau.models.model import AUModel
+
+MEDIA = SHARED / "media"
+needs_media = pytest.mark.skipif(not (MEDIA / "videos").is_dir(), reason="../shared/media is not here")
+
+
+def faces(n=16, size=32, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, size, size), dtype=np.uint8)
+
+
+def test_a_half_precision_file_is_half_the_size_and_predicts_as_the_float_one(tmp_path):
+    members = [random_model(k, ("AU06", "AU12"), s) for s, k in enumerate(("pose-invariant", "pose-dependent"))]
+    mixed = MixedModel(members, {"AU06": 0, "AU12": 1})
+    full = save_atomic(mixed_record(mixed), tmp_path / "full.pt")
+    half = save_atomic(half_record(mixed_record(mixed)), tmp_path / "half.pt")
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    a, b = load_model(full).predict(faces()), load_model(half).predict(faces())
+    np.testing.assert_allclose(b[0], a[0], atol=0.05)  # intensities 0-5
+    assert np.abs(b[0] - a[0]).max() > 0  # the weights really were rounded
+    assert all(p.dtype == torch.float32 for p in load_model(half).parameters())
+    record = torch.load(half, weights_only=True)
+    assert "train" not in record["members"][0]
+
+
+def test_a_thinning_convolution_shrinks_the_head_and_keeps_the_output():
+    wide = AUModel(ModelConfig(kind="pose-dependent", backbone="efficientnet_lite0", aus=("AU12",), size=64),
+                   weights=None)
+    thin = AUModel(ModelConfig(kind="pose-dependent", backbone="efficientnet_lite0", aus=("AU12",), size=64,
+                               reduce=64), weights=None)
+    count = lambda m: sum(p.numel() for p in m.head.parameters())  # noqa: E731
+    hidden = 2 * 2 * 1280 * 256 + 256  # flatten 2x2x1280 -> FC 256, in each of the four heads
+    assert count(wide) == 4 * hidden + 3 * (256 + 1) + (256 * 3 + 3)
+    assert count(thin) == 4 * (2 * 2 * 64 * 256 + 256) + 3 * (256 + 1) + (256 * 3 + 3)
+    assert sum(p.numel() for p in thin.reduce.parameters()) == 1280 * 64 + 64
+    out = thin.eval()(torch.from_numpy(faces(4, 64)).unsqueeze(1))
+    assert out["intensity"].shape == (4, 1) and out["per_group"].shape == (4, 3, 1)
+
+
+def test_shipped_names_resolve_to_their_files_and_a_missing_file_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(shipped, "WEIGHTS_DIR", tmp_path)
+    name = shipped.DEFAULT_MODEL
+    with pytest.raises(PoseauError, match=f"{name}: the shipped model's file .* is missing"):
+        load_model(name)
+    (tmp_path / name).mkdir()
+    save_atomic(model_record(random_model("pose-invariant", ("AU12",), 3)), tmp_path / name / "model.pt")
+    assert load_model(name).aus == ("AU12",)
+    assert shipped.model_path(tmp_path / "other.pt") == tmp_path / "other.pt"  # paths stay paths
+
+
+@pytest.mark.skipif(not shipped.SHIPPED[shipped.DEFAULT_MODEL].path.is_file(), reason="not shipped yet")
+def test_the_shipped_model_loads_by_name_and_is_listed(capsys):
+    model = load_model(shipped.DEFAULT_MODEL)
+    assert len(model.aus) == 7 and model.preprocessing.face_crop
+    assert shipped.SHIPPED[shipped.DEFAULT_MODEL].path.stat().st_size < 12.5 * 2**20
+    assert main(["models"]) == 0
+    listed = capsys.readouterr().out
+    assert f"{shipped.DEFAULT_MODEL} (default): licence MIT" in listed and "synthetic ICC" in listed
+
+
+@needs_media
+def test_agreement_with_a_reference_pairs_frames_by_number(tmp_path):
+    """A reference CSV that is the model's own output (OpenFace's padded column names, some frames without a
+    face) agrees perfectly on the frames both found; frames the reference lacks are left out."""
+    model = random_model("pose-invariant", ("AU06", "AU12"), 1)
+    video = MEDIA / "videos" / "pyfeat__single_face.mp4"
+    ours = predict_video(video, model)
+    reference = ours[["frame", "success", "AU06_r", "AU12_r"]].copy()
+    reference.loc[reference.index[:10], "success"] = 0
+    reference = reference.iloc[::-1]  # rows pair by frame number, not position
+    media = tmp_path / "media"
+    (media / "videos").mkdir(parents=True)
+    (media / "reference").mkdir()
+    (media / "videos" / video.name).symlink_to(video)
+    reference.rename(columns=lambda c: f" {c}").to_csv(media / "reference" / f"{video.stem}.csv", index=False)
+    found = agree_with_reference(model, media)
+    pooled = found.table["pooled"]
+    assert pooled["frames"] == len(ours) - 10
+    assert pooled[["AU06", "AU12"]].to_numpy() == pytest.approx([1.0, 1.0])
+    assert list(found.rates) == [video.name] and found.rates[video.name] > 0
+    with pytest.raises(PoseauError, match="no video with a CSV of the same name"):
+        agree_with_reference(model, tmp_path)
+
+
+def test_models_lists_every_shipped_model_with_its_licence(capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"{name}" in out and f"licence {m.licence}" in out for name, m in shipped.SHIPPED.items())
