@@ -62,7 +62,8 @@ def model_card(config: PretrainConfig, scores: dict, model) -> str:
         f"AU intensity (FERA's 0-5) for {', '.join(model.aus)} from one face per frame, any head pose; the "
         "pose-invariant and pose-dependent models of Zhou, Pi & Shi (FERA 2017), mixed per AU. Made by poseau "
         f"{__version__} with `poseau pretrain` in {scores['recipe_minutes']:.0f} minutes; "
-        f"{scores['model_mb']:.1f} MB (half precision).", "",
+        f"{scores['model_mb']:.1f} MB ({'large weights in int8, the rest' if config.precision == 'int8' else 'weights'}"
+        " in half precision).", "",
         "## Licence", "",
         "The weights: MIT, free for any use, commercial included. Made only from:",
         "- renders of the ICT-FaceKit light face model (USC ICT, MIT licence), by poseau's own renderer;",

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from poseau.config import (
+    DETECT_EVERY,
     EVAL_BATCH,
     EVAL_PARTITION,
     MEDIAN_WIDTH,
@@ -182,6 +183,7 @@ def cmd_predict(args: argparse.Namespace) -> None:
     results = predict_inputs(args.inputs, args.model, args.out, detector=args.detector, all_faces=args.all_faces,
                              median=args.median, fps=args.fps, batch_size=args.batch_size, device=args.device,
                              runtime=args.runtime, crop_scale=args.crop_scale, plot=not args.no_plot,
+                             detect_every=args.detect_every,
                              progress=not args.quiet)
     for path, result in results:
         if isinstance(result, PoseauError):
@@ -398,6 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crop-scale", type=float, help="face crop side / detected box side (default: the model's "
                    f"preprocessing, {DEFAULT_CROP_SCALE} unless its store was prepared with another)")
     p.add_argument("--fps", type=float, default=SEQUENCE_FPS, help="frame rate of image sequences, for timestamps")
+    p.add_argument("--detect-every", type=int, default=DETECT_EVERY,
+                   help=f"videos: detect the face on every N-th frame and follow it between (default {DETECT_EVERY}; "
+                   "1: every frame; --all-faces detects on every frame)")
     p.add_argument("--batch-size", type=int, help="faces per network call (default: 32 up to 112 px, else 8)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
     p.add_argument("--runtime", choices=RUNTIMES, default=RUNTIMES[0])

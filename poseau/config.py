@@ -32,6 +32,7 @@ EVAL_BATCH = 64              # frames per network call when scoring a store
 SALIENCY_FRAMES = 100        # frames with the highest predictions per AU and view
 SALIENCY_BATCH = 16          # frames per gradient call
 SEQUENCE_FPS = 30.0          # frame rate given to a folder of images, for its timestamps
+DETECT_EVERY = 3             # predict on a video: faces detected on every 3rd frame, followed between
 
 
 @dataclass(frozen=True)
@@ -237,14 +238,17 @@ class PretrainConfig(DemoConfig):
     holdout_subjects: int = 20           # the held-out synthetic test set, FERA layout
     neutral_subjects: int = 10           # sequences with every AU at 0
     holdout_seed: int = 1000             # and holdout_seed + 1 for the neutral faces
+    precision: str = "int8"              # of the shipped weights: "half" (15.5 MB for both members) or "int8" (8)
     seed: int = 1
 
     def __post_init__(self) -> None:
         super().__post_init__()
         checks = {"name": bool(self.name) and "/" not in self.name, "holdout_subjects": self.holdout_subjects >= 1,
                   "neutral_subjects": self.neutral_subjects >= 1,
-                  "holdout_seed": self.seed not in (self.holdout_seed, self.holdout_seed + 1)}
-        _require(self, "pretrain", checks, "a plain name, held-out seeds that differ from the recipe's seed")
+                  "holdout_seed": self.seed not in (self.holdout_seed, self.holdout_seed + 1),
+                  "precision": self.precision in ("half", "int8")}
+        _require(self, "pretrain", checks, "a plain name, held-out seeds that differ from the recipe's seed, "
+                 "precision half or int8")
 
     def holdout(self, neutral: bool = False) -> SynthConfig:
         """The held-out test set (or the neutral faces): test subjects only, from seeds training never sees."""

@@ -6,7 +6,8 @@
     OUT/holdout/     a synthetic test set rendered with a seed the recipe never uses (FERA 2017 layout), its
                      store, and the mixed model's scores on it (mixed/)
     OUT/neutral/     faces with every AU at 0 (another unused seed): the mean predicted intensity
-    OUT/NAME/        what ships in poseau/weights/NAME/: model.pt (half precision), scores.json, MODEL_CARD.md
+    OUT/NAME/        what ships in poseau/weights/NAME/: model.pt (int8 or half precision), scores.json,
+                     MODEL_CARD.md
 
 With ``media`` (a folder with videos/, reference/ and images/, as ../shared/media), the model is also scored
 against OpenFace 2.x's output on the videos, and the strongest AUs of each photo are recorded.
@@ -30,7 +31,7 @@ from poseau.evaluate.evaluation import evaluate_model, write_evaluation
 from poseau.evaluate.predictions import partition_rows, predict_store
 from poseau.fileio import write_text_atomic
 from poseau.infer.reference import agree_with_reference, strongest_aus
-from poseau.models.checkpoint import half_record, load_model, read_checkpoint, save_atomic
+from poseau.models.checkpoint import compact_record, load_model, read_checkpoint, save_atomic
 from poseau.models.shipped import CARD_FILE, MODEL_FILE, SCORES_FILE
 
 log = logging.getLogger(__name__)
@@ -80,10 +81,10 @@ def _measure(config: PretrainConfig, out: Path, face_model, workers: int, device
 
 
 def ship(config: PretrainConfig, out: Path, scores: dict, minutes: float) -> Path:
-    """OUT/NAME/: the mixed model in half precision, its scores and its model card."""
+    """OUT/NAME/: the mixed model in the config's precision, its scores and its model card."""
     folder = out / config.name
     folder.mkdir(parents=True, exist_ok=True)
-    path = save_atomic(half_record(read_checkpoint(out / "mixed.pt")), folder / MODEL_FILE)
+    path = save_atomic(compact_record(read_checkpoint(out / "mixed.pt"), config.precision), folder / MODEL_FILE)
     scores = {**scores, "model_mb": path.stat().st_size / 2**20, "recipe_minutes": minutes,
               "recipe": {"config": type(config).__name__, **to_dict(config)}}
     write_text_atomic(folder / SCORES_FILE, json.dumps(scores, indent=1) + "\n")

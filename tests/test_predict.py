@@ -19,7 +19,7 @@ from poseau.data.smoothing import median_filter
 from poseau.errors import PoseauError
 from poseau.faces.boxes import crop, square_box
 from poseau.faces.detect import Face
-from poseau.faces.track import FaceTracker
+from poseau.faces.track import FaceTracker, follow
 from poseau.infer.predict import predict_images, predict_video, smooth_faces
 from poseau.infer.runners import TorchRunner
 from poseau.models.checkpoint import model_record, save_atomic
@@ -66,7 +66,7 @@ def test_one_row_per_decoded_frame_with_its_own_timestamp(model_file, tmp_path):
     bright = [True, True, False, True, True, False, True, True]
     decoded = write_vfr(tmp_path / "v.mp4", pts, bright)
     runner = TorchRunner(random_model("pose-dependent", ("AU06", "AU12"), 0, 32))
-    table = predict_video(tmp_path / "v.mp4", runner, detector=BrightFace(), batch_size=3)
+    table = predict_video(tmp_path / "v.mp4", runner, detector=BrightFace(), batch_size=3, detect_every=1)
     assert table["frame"].tolist() == list(range(1, 9))
     np.testing.assert_allclose(table["timestamp"], np.array(pts) / 1000)
     assert table["success"].tolist() == [int(b) for b in bright]
@@ -80,8 +80,10 @@ def test_one_row_per_decoded_frame_with_its_own_timestamp(model_file, tmp_path):
     np.testing.assert_allclose(table.loc[ok, ["AU06_r", "AU12_r"]], intensity, atol=1e-5)
     np.testing.assert_allclose(table.loc[ok, ["pose_up", "pose_level", "pose_down"]], pose, atol=1e-5)
     assert table.loc[ok, ["face_x", "face_y", "face_w", "face_h"]].iloc[0].tolist() == list(BOX)
-    one_batch = predict_video(tmp_path / "v.mp4", runner, detector=BrightFace(), batch_size=64)
+    one_batch = predict_video(tmp_path / "v.mp4", runner, detector=BrightFace(), batch_size=64, detect_every=1)
     pd.testing.assert_frame_equal(table, one_batch, atol=1e-5)
+    followed = predict_video(tmp_path / "v.mp4", runner, detector=BrightFace(), detect_every=3)
+    assert followed["success"].all()  # the dark frames 3 and 6 fall between keyframes that found the face
 
 
 def test_a_face_crop_model_is_given_faces_cut_as_its_training_faces_were(tmp_path):
@@ -126,6 +128,38 @@ def test_face_ids_follow_boxes_across_frames():
     assert tracker.assign([Face((300, 300, 40, 40), 1.0), moved_a]) == [2, 0]  # a newcomer gets a new id
 
 
+class Moving:
+    """A stand-in detector over frame numbers: a face moving 4 px right per frame, gone at frames in ``gone``,
+    jumping 200 px at frame ``jump`` and after; it counts its calls."""
+
+    def __init__(self, gone=(), jump=10**9):
+        self.gone, self.jump, self.calls = set(gone), jump, []
+
+    def box(self, n):
+        return (10 + 4 * n + (200 if n >= self.jump else 0), 20, 40, 40)
+
+    def detect_all(self, n):
+        self.calls.append(n)
+        return [] if n in self.gone else [Face(self.box(n), 0.9 - 0.01 * n), Face((0, 0, 5, 5), 0.5)]
+
+
+def test_following_a_face_detects_every_nth_frame_and_interpolates_between():
+    steady = Moving()
+    pairs = list(follow(range(11), steady.detect_all, 3))
+    assert [n for n, _ in pairs] == list(range(11))
+    assert [faces[0].box for _, faces in pairs] == [steady.box(n) for n in range(11)]  # linear motion: exact
+    assert steady.calls == [0, 3, 6, 9, 10]  # keyframes, then the frame after the last keyframe
+    assert pairs[4][1][0].confidence == pytest.approx(0.9 - 0.06)  # the lower of its keyframes' confidences
+    assert all(len(faces) == 1 for _, faces in pairs)  # the largest face only
+    lost = Moving(gone={6})
+    pairs = dict(follow(range(10), lost.detect_all, 3))
+    assert sorted(lost.calls) == [0, 3, 4, 5, 6, 7, 8, 9] and pairs[6] == [] and pairs[5][0].box == lost.box(5)
+    jumping = Moving(jump=5)
+    pairs = dict(follow(range(10), jumping.detect_all, 3))
+    assert pairs[4][0].box == jumping.box(4) and pairs[5][0].box == jumping.box(5) and 4 in jumping.calls
+    assert [n for n, _ in follow(range(5), Moving().detect_all, 1)] == list(range(5))
+
+
 def test_median_filter_runs_along_each_faces_found_frames():
     rng = np.random.default_rng(1)
     table = pd.DataFrame({"frame": np.repeat(np.arange(1, 7), 2), "face_id": np.tile([0, 1], 6),
@@ -154,7 +188,7 @@ def test_interrupted_prediction_leaves_no_csv(model_file, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         list(predict_inputs([tmp_path / "v.mp4"], model_file, tmp_path / "out", detector=Interrupt(),
-                            progress=False))
+                            detect_every=1, progress=False))
     assert list((tmp_path / "out").iterdir()) == []
 
 
@@ -277,6 +311,6 @@ def test_predict_cuts_a_render_as_the_face_crop_store_cut_it(small_dataset, tmp_
     model = random_model("pose-invariant", ("AU12",), 3, 32, store.preprocessing)
     source = store.index["source"].iloc[0]
     rows = np.flatnonzero(store.index["source"].to_numpy() == source)
-    table = predict_video(small_dataset / source, model)
+    table = predict_video(small_dataset / source, model, detect_every=1)
     assert table["success"].all() and len(table) == len(rows)
     np.testing.assert_allclose(table["AU12_r"], model.predict(store.frames[rows])[0][:, 0], atol=1e-5)

@@ -13,7 +13,7 @@ from poseau.config import ModelConfig
 from poseau.errors import PoseauError
 from poseau.infer.predict import predict_video
 from poseau.infer.reference import agree_with_reference
-from poseau.models.checkpoint import half_record, load_model, mixed_record, model_record, save_atomic
+from poseau.models.checkpoint import compact_record, load_model, mixed_record, model_record, save_atomic
 from poseau.models.mixed import MixedModel
 from poseau.models.model import AUModel
 
@@ -25,18 +25,22 @@ def faces(n=16, size=32, seed=0):
     return np.random.default_rng(seed).integers(0, 256, (n, size, size), dtype=np.uint8)
 
 
-def test_a_half_precision_file_is_half_the_size_and_predicts_as_the_float_one(tmp_path):
+def test_compact_files_are_smaller_and_predict_as_the_float_one(tmp_path):
     members = [random_model(k, ("AU06", "AU12"), s) for s, k in enumerate(("pose-invariant", "pose-dependent"))]
-    mixed = MixedModel(members, {"AU06": 0, "AU12": 1})
-    full = save_atomic(mixed_record(mixed), tmp_path / "full.pt")
-    half = save_atomic(half_record(mixed_record(mixed)), tmp_path / "half.pt")
-    assert half.stat().st_size < 0.6 * full.stat().st_size
-    a, b = load_model(full).predict(faces()), load_model(half).predict(faces())
-    np.testing.assert_allclose(b[0], a[0], atol=0.05)  # intensities 0-5
-    assert np.abs(b[0] - a[0]).max() > 0  # the weights really were rounded
-    assert all(p.dtype == torch.float32 for p in load_model(half).parameters())
-    record = torch.load(half, weights_only=True)
-    assert "train" not in record["members"][0]
+    record = mixed_record(MixedModel(members, {"AU06": 0, "AU12": 1}))
+    full = save_atomic(record, tmp_path / "full.pt")
+    half = save_atomic(compact_record(record), tmp_path / "half.pt")
+    int8 = save_atomic(compact_record(record, "int8"), tmp_path / "int8.pt")
+    assert int8.stat().st_size < 0.6 * half.stat().st_size and half.stat().st_size < 0.6 * full.stat().st_size
+    base = load_model(full).predict(faces())[0]
+    for path, mean_error in ((half, 0.01), (int8, 0.1)):
+        model = load_model(path)
+        assert all(p.dtype == torch.float32 for p in model.parameters())
+        error = np.abs(model.predict(faces())[0] - base)
+        assert 0 < error.mean() < mean_error, path.name  # rounded, but close (intensities 0-5)
+    stored = torch.load(int8, weights_only=True)["members"][0]
+    assert "train" not in stored and stored["state_dict"]["backbone._conv_head.weight"].dtype == torch.int8
+    assert stored["state_dict"]["backbone._conv_stem.weight"].dtype == torch.float16  # small: half precision
 
 
 def test_a_thinning_convolution_shrinks_the_head_and_keeps_the_output():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from poseau.config import SEQUENCE_FPS
+from poseau.config import DETECT_EVERY, SEQUENCE_FPS
 from poseau.constants import IMAGE_SUFFIXES
 from poseau.errors import PoseauError
 from poseau.fileio import atomic_path
@@ -60,6 +60,7 @@ def kind_of(path: Path) -> str:
 def predict_inputs(inputs: list[str | os.PathLike], model, out: str | os.PathLike, *, detector: str | None = None,
                    all_faces: bool = False, median: int = 1, fps: float = SEQUENCE_FPS, batch_size: int | None = None,
                    device: str = "cpu", runtime: str = "torch", crop_scale: float | None = None, plot: bool = True,
+                   detect_every: int = DETECT_EVERY,
                    progress: bool = True) -> Iterator[tuple[Path, Path | PoseauError]]:
     """For each input (video, image, or folder of images as a sequence), its CSV in ``out`` or the error
     that stopped it; the model and detector load once."""
@@ -78,7 +79,7 @@ def predict_inputs(inputs: list[str | os.PathLike], model, out: str | os.PathLik
         try:
             kind = kind_of(path)
             if kind == "video":
-                table = predict_video(path, runner, **options)
+                table = predict_video(path, runner, detect_every=detect_every, **options)
             else:
                 table = predict_images(path, runner, fps=fps, **options)
         except PoseauError as exc:

@@ -24,13 +24,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from poseau.config import SEQUENCE_FPS
+from poseau.config import DETECT_EVERY, SEQUENCE_FPS
 from poseau.constants import POSE_COLUMNS
 from poseau.data.smoothing import smooth_sequences
 from poseau.data.video import count_frames
 from poseau.errors import PoseauError
 from poseau.faces.detect import Face, make_detector
-from poseau.faces.track import FaceTracker
+from poseau.faces.track import FaceTracker, follow
 from poseau.infer.runners import load_runner
 from poseau.infer.sources import Frame, image_files, image_frames, video_frames
 from poseau.models.shipped import DEFAULT_MODEL
@@ -43,9 +43,13 @@ BOX_COLUMNS = ["face_x", "face_y", "face_w", "face_h"]
 _END = object()
 
 
-def detected(frames: Iterable[Frame], detector, ahead: int = 64) -> Iterator[tuple[Frame, list[Face]]]:
+def detected(frames: Iterable[Frame], detector, ahead: int = 64,
+             every: int = 1) -> Iterator[tuple[Frame, list[Face]]]:
     """(frame, faces) pairs, decoded and detected by a background thread up to ``ahead`` frames before the
-    caller needs them: decoding and detection run in C, so they overlap with the network's work."""
+    caller needs them: decoding and detection run in C, so they overlap with the network's work. ``every`` > 1:
+    the largest face only, detected on every ``every``-th frame and followed between (poseau.faces.track.follow)."""
+    pairs_of = ((f, detector.detect_all(f.image)) for f in frames) if every <= 1 else \
+        follow(frames, detector.detect_all, every, image=lambda f: f.image)
     pairs: queue.Queue = queue.Queue(ahead)
     stop = threading.Event()
 
@@ -60,8 +64,8 @@ def detected(frames: Iterable[Frame], detector, ahead: int = 64) -> Iterator[tup
 
     def work() -> None:
         try:
-            for frame in frames:
-                if not offer((frame, detector.detect_all(frame.image))):
+            for pair in pairs_of:
+                if not offer(pair):
                     return
         except BaseException as exc:  # handed to the caller, raised there
             offer(exc)
@@ -87,8 +91,10 @@ def default_batch(size: int) -> int:
 
 
 def predict_frames(frames: Iterable[Frame], runner, detector, *, all_faces: bool = False,
-                   crop_scale: float | None = None, batch_size: int | None = None, on_frame=None) -> pd.DataFrame:
+                   crop_scale: float | None = None, batch_size: int | None = None, detect_every: int = 1,
+                   on_frame=None) -> pd.DataFrame:
     """The per-frame table of ``frames`` (see the module's docstring); ``crop_scale`` overrides the model's;
+    ``detect_every`` > 1 (one face only): the face is detected on every so many frames and followed between;
     ``on_frame()`` after each frame."""
     batch_size = batch_size or default_batch(runner.size)
     framing = runner.preprocessing.for_faces(crop_scale)
@@ -107,7 +113,7 @@ def predict_frames(frames: Iterable[Frame], runner, detector, *, all_faces: bool
                 rows[row].update(zip(POSE_COLUMNS, pose[k].tolist(), strict=True))
         pending.clear()
 
-    for frame, faces in detected(frames, detector):
+    for frame, faces in detected(frames, detector, every=1 if all_faces else detect_every):
         faces = faces if all_faces else faces[:1]
         base = {"frame": frame.number, "timestamp": frame.timestamp, **({"file": frame.file} if frame.file else {})}
         if not faces:
@@ -151,13 +157,13 @@ def model_detector(runner, detector=None):
 
 
 def _run(frames: Iterable[Frame], source: str, total: int | None, model, *, detector, all_faces, median,
-         batch_size, device, runtime, crop_scale, progress) -> pd.DataFrame:
+         batch_size, device, runtime, crop_scale, progress, detect_every: int = 1) -> pd.DataFrame:
     runner = load_runner(model, runtime=runtime, device=device)
     detector = model_detector(runner, detector)
     with progress_bar(progress) as bar:
         task = bar.add_task(Path(source).name[:24], total=total)
         table = predict_frames(frames, runner, detector, all_faces=all_faces, crop_scale=crop_scale,
-                               batch_size=batch_size, on_frame=lambda: bar.advance(task))
+                               batch_size=batch_size, detect_every=detect_every, on_frame=lambda: bar.advance(task))
     if table.empty:
         raise PoseauError(f"{source}: no frames")
     if not table["success"].any():
@@ -167,17 +173,20 @@ def _run(frames: Iterable[Frame], source: str, total: int | None, model, *, dete
 
 def predict_video(path: str | os.PathLike, model=DEFAULT_MODEL, *, detector=None, all_faces: bool = False,
                   median: int = 1, batch_size: int | None = None, device: str = "cpu", runtime: str = "torch",
-                  crop_scale: float | None = None, progress: bool = False) -> pd.DataFrame:
+                  crop_scale: float | None = None, detect_every: int = DETECT_EVERY,
+                  progress: bool = False) -> pd.DataFrame:
     """The per-frame AU table of a video (anything PyAV decodes). ``model``: a shipped model's name (default:
     poseau's own, poseau.models.shipped), a model file, run folder, .onnx file (runtime "onnx"), or a model or
-    runner in memory; ``detector``: a name or detector (default:
-    the model's, see ``model_detector``); ``median``: filter width (1: none)."""
+    runner in memory; ``detector``: a name or detector (default: the model's, see ``model_detector``);
+    ``median``: filter width (1: none); ``detect_every``: the face detector runs on every so many frames and the
+    face is followed between (1: every frame; ``all_faces`` detects every frame)."""
     path = Path(path)
     if not path.is_file():
         raise PoseauError(f"{path}: no such file")
     total = count_frames(path)
     return _run(video_frames(path), str(path), total, model, detector=detector, all_faces=all_faces, median=median,
-                batch_size=batch_size, device=device, runtime=runtime, crop_scale=crop_scale, progress=progress)
+                batch_size=batch_size, device=device, runtime=runtime, crop_scale=crop_scale, progress=progress,
+                detect_every=detect_every)
 
 
 def predict_images(paths, model=DEFAULT_MODEL, *, detector=None, all_faces: bool = False, median: int = 1,

@@ -7,6 +7,8 @@ A runner is called with (B, S, S) uint8 faces made by its ``preprocessing`` and 
 
 from __future__ import annotations
 
+from copy import deepcopy
+
 import torch
 
 from poseau.constants import RUNTIMES
@@ -16,12 +18,22 @@ from poseau.models.checkpoint import load_model
 from poseau.models.model import IntensityModel
 
 
+def inference_copy(model: IntensityModel) -> IntensityModel:
+    """A copy of ``model`` in eval mode for prediction only: batch norm folded into the convolutions where the
+    backbone can (the same outputs up to rounding)."""
+    copy = deepcopy(model).eval()
+    for module in copy.modules():
+        if hasattr(module, "fold_batchnorm"):
+            module.fold_batchnorm()
+    return copy
+
+
 class TorchRunner:
-    """A model in memory, in eval mode. Its weights are converted to channels-last: 1.4-1.6x faster on a CPU
-    (EfficientNet-Lite0 at 64 and 224 px, measured)."""
+    """A model in memory, copied for inference (``inference_copy``). Its weights are converted to channels-last:
+    1.4-1.6x faster on a CPU (EfficientNet-Lite0 at 64 and 224 px, measured)."""
 
     def __init__(self, model: IntensityModel, device: str | torch.device = "cpu"):
-        self.model = model.to(device, memory_format=torch.channels_last).eval()
+        self.model = inference_copy(model).to(device, memory_format=torch.channels_last)
         self.aus, self.size, self.preprocessing = tuple(model.aus), model.size, model.preprocessing
 
     def __call__(self, faces):
