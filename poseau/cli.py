@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from poseau.config import (
@@ -44,6 +45,38 @@ def _yes_no(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
 
 
+def _at_least(low: int):
+    """An argparse type: a whole number >= ``low``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+    return parse
+
+
+def _positive(text: str) -> float:
+    """An argparse type: a number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def _odd_width(text: str) -> int:
+    """An argparse type: a median filter width, odd and positive (1: no filter)."""
+    value = _at_least(1)(text)
+    if value % 2 == 0:
+        raise argparse.ArgumentTypeError(f"must be odd (1, 3, 5, ...), got {value}")
+    return value
+
+
 def _names(text: str) -> tuple[str, ...]:
     return tuple(t.strip() for t in text.split(",") if t.strip())
 
@@ -70,7 +103,7 @@ def _add_synth_args(p: argparse.ArgumentParser, defaults: SynthConfig) -> None:
                    "background; varied: lights, backgrounds, pose, skin, creases and camera vary per sequence")
     p.add_argument("--backgrounds", default=defaults.backgrounds,
                    help="a folder of your own images to use as backgrounds (varied look)")
-    p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1), help="processes")
+    p.add_argument("--workers", type=_at_least(1), default=min(4, os.cpu_count() or 1), help="processes")
     p.add_argument("--no-contact-sheet", action="store_true")
 
 
@@ -133,7 +166,7 @@ def _add_recipe_args(p: argparse.ArgumentParser, cls, out: str) -> None:
 
     p.add_argument("--out", default=out, help=f"output folder (default: {out})")
     _add_model_arg(p)
-    p.add_argument("--workers", type=int, help="processes for rendering and preparing (default: up to 4)")
+    p.add_argument("--workers", type=_at_least(1), help="processes for rendering and preparing (default: up to 4)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
     for field in dataclasses.fields(cls):
         kind = {bool: _yes_no, tuple: _names}.get(type(field.default), type(field.default))
@@ -210,7 +243,7 @@ def _add_scoring_args(p: argparse.ArgumentParser, several: bool = True) -> None:
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
     if several:
         p.add_argument("--name", nargs="+", help="a name per model (default: its run folder's name)")
-        p.add_argument("--median", type=int, default=MEDIAN_WIDTH,
+        p.add_argument("--median", type=_odd_width, default=MEDIAN_WIDTH,
                        help=f"median filter width along each sequence before scoring (1: none; default {MEDIAN_WIDTH})")
 
 
@@ -283,7 +316,7 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-partition", default=d.val_partition)
     p.add_argument("--val-fraction", type=float, default=d.val_fraction,
                    help="share of subjects that validate when the store has no validation partition")
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--batch-size", type=_at_least(1), default=d.batch_size)
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="sgd (the paper) or adam")
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--momentum", type=float, default=d.momentum)
@@ -298,7 +331,8 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
                    help="epochs without a lower validation loss before a stage stops (the paper: 1)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps")
-    p.add_argument("--workers", type=int, help="data loading processes (default: 0 on a CPU, up to 4 otherwise)")
+    p.add_argument("--workers", type=_at_least(0),
+                   help="data loading processes (default: 0 on a CPU, up to 4 otherwise)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
 
 
@@ -323,8 +357,15 @@ def cmd_facemodel(args: argparse.Namespace) -> None:
           f"{model.identity_deltas.shape[0]} identity modes, {len(model.expression_names)} expression shapes")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line (the command, the option and what is wrong) and exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="poseau", description="Facial action unit intensity across head poses.")
+    parser = _Parser(prog="poseau", description="Facial action unit intensity across head poses.")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -354,12 +395,12 @@ def build_parser() -> argparse.ArgumentParser:
     d = PrepareConfig()
     p.add_argument("--size", type=int, default=d.size, help=f"output side in pixels (default {d.size}, as the paper)")
     p.add_argument("--face-crop", action="store_true", help="crop around a detected face (faces not centred)")
-    p.add_argument("--crop-scale", type=float, default=d.crop_scale, help="crop side / detected face side")
+    p.add_argument("--crop-scale", type=_positive, default=d.crop_scale, help="crop side / detected face side")
     p.add_argument("--views", type=_views, help="keep only these views, e.g. 4,5,6")
     p.add_argument("--partitions", help="keep only these partitions, e.g. train,valid")
-    p.add_argument("--every", type=int, default=d.every, help="keep every k-th frame of each sequence")
+    p.add_argument("--every", type=_at_least(1), default=d.every, help="keep every k-th frame of each sequence")
     p.add_argument("--skip-bad", action="store_true", help="leave bad files out (listed) instead of stopping")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes")
+    p.add_argument("--workers", type=_at_least(1), default=os.cpu_count() or 1, help="processes")
     p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser("train", help="train the paper's pose-invariant or pose-dependent model on a frame store")
@@ -369,22 +410,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="score models on a store's partition: predictions, tables and figures")
     _add_scoring_args(p)
     p.add_argument("--out", required=True, help="folder for the tables, figures and per-frame predictions")
-    p.add_argument("--batch-size", type=int, default=EVAL_BATCH)
+    p.add_argument("--batch-size", type=_at_least(1), default=EVAL_BATCH)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("mix", help="the mixed model: per AU, the model with the higher validation ICC")
     _add_scoring_args(p)
     p.add_argument("--out", required=True, help="the mixed model file to write")
-    p.add_argument("--batch-size", type=int, default=EVAL_BATCH)
+    p.add_argument("--batch-size", type=_at_least(1), default=EVAL_BATCH)
     p.set_defaults(func=cmd_mix)
 
     p = sub.add_parser("saliency", help="gradient saliency maps per AU and view (the paper's Fig. 3)")
     _add_scoring_args(p, several=False)
     p.add_argument("--out", required=True, help="folder for saliency.png and saliency.npz")
-    p.add_argument("--frames", type=int, default=SALIENCY_FRAMES,
+    p.add_argument("--frames", type=_at_least(1), default=SALIENCY_FRAMES,
                    help="frames with the highest predictions per AU and view")
     p.add_argument("--aus", type=_aus, help="AUs to draw (default: all the model's)")
-    p.add_argument("--batch-size", type=int, default=SALIENCY_BATCH)
+    p.add_argument("--batch-size", type=_at_least(1), default=SALIENCY_BATCH)
     p.set_defaults(func=cmd_saliency)
 
     p = sub.add_parser("predict", help="AU intensities per frame of videos, images and image folders (CSV)")
@@ -394,16 +435,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for one CSV per input (and a PNG per video or sequence)")
     p.add_argument("--all-faces", action="store_true", help="every face, with ids kept across frames (default: "
                    "the largest)")
-    p.add_argument("--median", type=int, default=1, help="median filter width along each face's frames (1: none)")
+    p.add_argument("--median", type=_odd_width, default=1,
+                   help="median filter width along each face's frames (1: none)")
     p.add_argument("--detector", help="yunet, haar, or auto (yunet where installed, else haar); default: the "
                    "one that framed the model's training faces, else auto")
-    p.add_argument("--crop-scale", type=float, help="face crop side / detected box side (default: the model's "
+    p.add_argument("--crop-scale", type=_positive, help="face crop side / detected box side (default: the model's "
                    f"preprocessing, {DEFAULT_CROP_SCALE} unless its store was prepared with another)")
-    p.add_argument("--fps", type=float, default=SEQUENCE_FPS, help="frame rate of image sequences, for timestamps")
-    p.add_argument("--detect-every", type=int, default=DETECT_EVERY,
+    p.add_argument("--fps", type=_positive, default=SEQUENCE_FPS, help="frame rate of image sequences, for timestamps")
+    p.add_argument("--detect-every", type=_at_least(1), default=DETECT_EVERY,
                    help=f"videos: detect the face on every N-th frame and follow it between (default {DETECT_EVERY}; "
                    "1: every frame; --all-faces detects on every frame)")
-    p.add_argument("--batch-size", type=int, help="faces per network call (default: 32 up to 112 px, else 8)")
+    p.add_argument("--batch-size", type=_at_least(1), help="faces per network call (default: 32 up to 112 px, else 8)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
     p.add_argument("--runtime", choices=RUNTIMES, default=RUNTIMES[0])
     p.add_argument("--no-plot", action="store_true", help="no PNG of intensities over time")
@@ -431,7 +473,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0), or a bad option (2) whose one line argparse has printed
+        return int(exc.code or 0)
     quiet = args.quiet or os.environ.get("RANK", "0") != "0"  # under torchrun, rank 0 alone reports
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
@@ -440,7 +485,16 @@ def main(argv: list[str] | None = None) -> int:
     except PoseauError as exc:
         print(f"poseau: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the system refused a path: missing, not writable, a file where a folder is wanted
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"poseau: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("poseau: interrupted", file=sys.stderr)
         return 130
+    except Exception:
+        traceback.print_exc()
+        print("poseau: internal error: this is a bug in poseau; please report it with the traceback above",
+              file=sys.stderr)
+        return 1
     return 0

@@ -27,6 +27,7 @@ from poseau.evaluate.evaluation import Evaluation, compare, evaluate_model, writ
 from poseau.evaluate.predictions import partition_rows
 from poseau.evaluate.selection import mix
 from poseau.explain.saliency import saliency_maps, saliency_title, write_saliency
+from poseau.fileio import out_folder
 from poseau.models.checkpoint import load_model
 from poseau.report import write_report
 from poseau.synth.generate import synthesize
@@ -57,7 +58,7 @@ def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-
              progress: bool = True) -> Path:
     """Run the demo into ``out``; the path of its report (HTML)."""
     config = config or DemoConfig()
-    out = Path(out)
+    out = out_folder(out)
     if (out / config.FILE).is_file() and load_config(type(config), out / config.FILE) != config:
         raise PoseauError(f"{out}: holds a run of another config ({out / config.FILE}); choose another --out or "
                           "delete it")

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from poseau.errors import PoseauError
+
 
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -24,3 +26,27 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def out_folder(path: str | os.PathLike) -> Path:
+    """``path`` as an output folder, made where missing, before any work; a PoseauError naming it otherwise."""
+    path = Path(path)
+    existing = next(p for p in (path, *path.parents) if p.exists() or p == Path(p.anchor or "."))
+    if existing.exists() and not existing.is_dir():
+        raise PoseauError(f"{existing}: is a file, not a folder; choose another output folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PoseauError(f"{path}: cannot make the output folder ({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise PoseauError(f"{path}: the output folder cannot be written")
+    return path
+
+
+def out_file(path: str | os.PathLike) -> Path:
+    """``path`` as an output file (its folder made where missing), before any work; a PoseauError otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        raise PoseauError(f"{path}: is a folder, not a file; give the file to write")
+    out_folder(path.parent)
+    return path

@@ -157,6 +157,8 @@ def to_html(blocks: list[dict], title: str) -> str:
 def write_report(root: str | os.PathLike) -> tuple[Path, Path]:
     """Write ``root``/report.md and ``root``/report.html; their paths."""
     root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise PoseauError(f"{root}: is a file, not a folder; give the folder of a demo, run or evaluation")
     if not root.is_dir():
         raise PoseauError(f"{root}: no such folder")
     blocks = collect(root)

@@ -81,3 +81,25 @@ def test_vgg16_download_checks_the_hash_prefix(tmp_path, monkeypatch):
     with pytest.raises(PoseauError, match="checksum mismatch"):
         imagenet_file("vgg16", url=source.as_uri(), progress=False)
     assert not path.exists()
+
+
+@pytest.mark.parametrize("size", [64, 63])
+def test_folding_batch_norm_and_padding_inside_the_convolution_keep_the_function(size):
+    """The inference copy (poseau.infer.runners.inference_copy) folds every batch norm into its convolution;
+    stride-1 "same" convolutions pad inside the convolution. Odd sizes keep the asymmetric stride-2 padding."""
+    from poseau.infer.runners import inference_copy
+
+    torch.manual_seed(0)
+    net = create_backbone("efficientnet_lite0", weights=None)
+    for bn in (m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)):  # statistics as after training
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+        bn.weight.data.uniform_(0.5, 1.5)
+        bn.bias.data.uniform_(-0.5, 0.5)
+    net.eval()
+    folded = inference_copy(net)
+    x = torch.randn(2, 3, size, size)
+    with torch.no_grad():
+        torch.testing.assert_close(folded(x), net(x), atol=1e-4, rtol=1e-4)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())  # the original is untouched

@@ -36,7 +36,7 @@ from poseau.data.readers import ALL_FRAMES_INDEXED, read_dataset, source_base
 from poseau.data.video import decode
 from poseau.errors import PoseauError
 from poseau.faces.detect import face_detector_name
-from poseau.fileio import atomic_path, write_text_atomic
+from poseau.fileio import atomic_path, out_folder, write_text_atomic
 from poseau.progress import progress_bar
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ def store_preprocessing(config: PrepareConfig) -> Preprocessing:
 def prepare(config: PrepareConfig, out: str | os.PathLike, *, workers: int | None = None,
             progress: bool = True) -> FrameStore:
     """Read the dataset, decode and preprocess every indexed frame into ``out``; resume a killed run."""
-    out = Path(out)
+    out = out_folder(out)
     problems = Problems(skip_bad=config.skip_bad)
     full = read_dataset(config.dataset, config.root, problems=problems)
     index = filter_index(full, config.views, config.partitions, config.every)

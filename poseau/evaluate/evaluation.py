@@ -30,7 +30,7 @@ from poseau.evaluate.figures import plot_view_icc, plot_view_scores
 from poseau.evaluate.predictions import partition_rows, predict_store
 from poseau.evaluate.scores import score_table
 from poseau.evaluate.tables import models_table, views_table, write_table
-from poseau.fileio import atomic_path, write_text_atomic
+from poseau.fileio import atomic_path, out_folder, write_text_atomic
 from poseau.models.checkpoint import load_model
 from poseau.models.model import IntensityModel
 from poseau.models.runs import RunFiles
@@ -148,6 +148,7 @@ def evaluate_models(models: list[str | os.PathLike], store: FrameStore | str, ou
                     partition: str = EVAL_PARTITION, names: list[str] | None = None, median: int = MEDIAN_WIDTH,
                     device: str = "cpu", batch_size: int = EVAL_BATCH, progress: bool = True) -> list[Evaluation]:
     """Evaluate each model file into ``out``/NAME/ and write Table I into ``out``."""
+    out = out_folder(out)
     names = model_names(models, names)
     store = store if isinstance(store, FrameStore) else FrameStore(store)
     evaluations = []

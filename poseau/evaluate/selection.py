@@ -17,6 +17,7 @@ from poseau.constants import AUS
 from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
 from poseau.evaluate.evaluation import Evaluation, evaluate_model, model_names
+from poseau.fileio import out_file
 from poseau.models.checkpoint import load_model, mixed_record, save_atomic
 from poseau.models.mixed import MixedModel
 
@@ -64,6 +65,7 @@ def select_mixed(models: list[str | os.PathLike], store: FrameStore | str, out: 
                  partition: str = EVAL_PARTITION, names: list[str] | None = None, median: int = MEDIAN_WIDTH,
                  device: str = "cpu", batch_size: int = EVAL_BATCH, progress: bool = True) -> Path:
     """Evaluate each model file on ``partition`` and save their mixed model at ``out``."""
+    out = out_file(out)
     if len(models) < 2:
         raise PoseauError("a mixed model needs two or more model files")
     names = model_names(models, names)

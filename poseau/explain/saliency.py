@@ -24,7 +24,7 @@ from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
 from poseau.evaluate.evaluation import model_name
 from poseau.evaluate.predictions import frames_for, partition_rows, predict_store
-from poseau.fileio import atomic_path
+from poseau.fileio import atomic_path, out_folder
 from poseau.models.checkpoint import load_model
 from poseau.models.model import IntensityModel
 from poseau.plotting import pyplot, save_figure
@@ -161,6 +161,7 @@ def draw_saliency(model: str | os.PathLike, store: FrameStore | str, out: str | 
             partition: str = EVAL_PARTITION, frames: int = SALIENCY_FRAMES, aus: list[str] | None = None,
             device: str = "cpu", batch_size: int = SALIENCY_BATCH, progress: bool = True) -> Path:
     """`poseau saliency`: predict ``partition``, then draw the maps of the top ``frames`` per AU and view."""
+    out = out_folder(out)
     store = store if isinstance(store, FrameStore) else FrameStore(store)
     net = load_model(model, device=device)
     rows = partition_rows(store, partition)

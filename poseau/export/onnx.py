@@ -21,7 +21,7 @@ from torch import nn
 
 from poseau.data.preprocess import Preprocessing
 from poseau.errors import PoseauError
-from poseau.fileio import atomic_path
+from poseau.fileio import atomic_path, out_file
 from poseau.models.checkpoint import load_model
 from poseau.models.model import IntensityModel
 
@@ -119,6 +119,7 @@ def parity(model: IntensityModel, onnx_model: bytes | str | os.PathLike, frames:
 
 def export_onnx(model: str | os.PathLike, out: str | os.PathLike, *, frames: np.ndarray | None = None) -> float:
     """Export the model file ``model`` to ``out`` and return the parity check's largest difference."""
+    out = out_file(out)
     net = load_model(model)
     data = onnx_bytes(net)
     with atomic_path(out) as tmp:

@@ -13,8 +13,8 @@ import pandas as pd
 from poseau.config import DETECT_EVERY, SEQUENCE_FPS
 from poseau.constants import IMAGE_SUFFIXES
 from poseau.errors import PoseauError
-from poseau.fileio import atomic_path
-from poseau.infer.predict import model_detector, predict_images, predict_video
+from poseau.fileio import atomic_path, out_folder
+from poseau.infer.predict import check_options, model_detector, predict_images, predict_video
 from poseau.infer.runners import load_runner
 from poseau.plotting import pyplot, save_figure
 
@@ -64,6 +64,8 @@ def predict_inputs(inputs: list[str | os.PathLike], model, out: str | os.PathLik
                    progress: bool = True) -> Iterator[tuple[Path, Path | PoseauError]]:
     """For each input (video, image, or folder of images as a sequence), its CSV in ``out`` or the error
     that stopped it; the model and detector load once."""
+    check_options(median=median, fps=fps, crop_scale=crop_scale, batch_size=batch_size, detect_every=detect_every)
+    out = out_folder(out)
     inputs = [Path(p) for p in inputs]
     names = [p.name if p.is_dir() else p.stem for p in inputs]
     clash = sorted({n for n in names if names.count(n) > 1})
@@ -71,8 +73,6 @@ def predict_inputs(inputs: list[str | os.PathLike], model, out: str | os.PathLik
         raise PoseauError(f"inputs share the output name {', '.join(clash)}; predict them into separate --out folders")
     runner = load_runner(model, runtime=runtime, device=device)
     finder = model_detector(runner, detector)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     options = dict(detector=finder, all_faces=all_faces, median=median, batch_size=batch_size, device=device,
                    crop_scale=crop_scale, progress=progress)
     for path, name in zip(inputs, names, strict=True):

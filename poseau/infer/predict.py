@@ -156,8 +156,22 @@ def model_detector(runner, detector=None):
     return make_detector(detector)
 
 
+def check_options(*, median: int = 1, fps: float = SEQUENCE_FPS, crop_scale: float | None = None,
+                  batch_size: int | None = None, detect_every: int = 1) -> None:
+    """The options of predict, or a PoseauError naming the first that is out of range."""
+    checks = [("median", median, median >= 1 and median % 2 == 1, "an odd width >= 1 (1: no filter)"),
+              ("fps", fps, fps > 0, "above 0"), ("crop_scale", crop_scale, crop_scale is None or crop_scale > 0,
+                                                 "above 0"),
+              ("batch_size", batch_size, batch_size is None or batch_size >= 1, "at least 1"),
+              ("detect_every", detect_every, detect_every >= 1, "at least 1")]
+    for name, value, ok, allowed in checks:
+        if not ok:
+            raise PoseauError(f"{name} must be {allowed}, got {value}")
+
+
 def _run(frames: Iterable[Frame], source: str, total: int | None, model, *, detector, all_faces, median,
          batch_size, device, runtime, crop_scale, progress, detect_every: int = 1) -> pd.DataFrame:
+    check_options(median=median, crop_scale=crop_scale, batch_size=batch_size, detect_every=detect_every)
     runner = load_runner(model, runtime=runtime, device=device)
     detector = model_detector(runner, detector)
     with progress_bar(progress) as bar:
@@ -194,6 +208,7 @@ def predict_images(paths, model=DEFAULT_MODEL, *, detector=None, all_faces: bool
                    runtime: str = "torch", crop_scale: float | None = None, progress: bool = False) -> pd.DataFrame:
     """The AU table of images: a file, a list of files, or a folder (an image sequence, in name order, at
     ``fps`` for the timestamps; ``median`` filters along it)."""
+    check_options(fps=fps)
     paths = [Path(paths)] if isinstance(paths, str | os.PathLike) else [Path(p) for p in paths]
     files = [f for p in paths for f in image_files(p)]
     return _run(image_frames(files, fps), str(paths[0]), len(files), model, detector=detector, all_faces=all_faces,

@@ -19,7 +19,7 @@ import numpy as np
 from poseau.config import SynthConfig, save_config
 from poseau.constants import AUS, FERA_PARTITIONS, FERA_TASKS, VIEW_ANGLES
 from poseau.data.video import VideoWriter
-from poseau.fileio import atomic_path, write_text_atomic
+from poseau.fileio import atomic_path, out_folder, write_text_atomic
 from poseau.progress import progress_bar
 from poseau.synth.appearance import sample_identity, sample_lighting
 from poseau.synth.camera import Camera
@@ -132,7 +132,7 @@ def synthesize(config: SynthConfig, out: str | Path, *, face_model: str | Path |
     """Render the dataset described by ``config`` into ``out``; return ``out``."""
     from poseau.synth.contact_sheet import draw_contact_sheet
 
-    out = Path(out)
+    out = out_folder(out)
     background_files(config.backgrounds)  # a bad folder stops here, before any work
     model = load_face_model(face_model)
     out.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,7 @@ from poseau.data.dataset import FrameDataset
 from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
 from poseau.evaluate.scores import au_scores
+from poseau.fileio import out_folder
 from poseau.models.checkpoint import model_record, read_checkpoint, save_atomic
 from poseau.models.model import AUModel
 from poseau.models.runs import RunFiles
@@ -319,6 +320,7 @@ def train(model_config: ModelConfig, train_config: TrainConfig, store: FrameStor
     up to 4 on an accelerator.
     ``on_epoch(stage, epoch)``, if given, is called after each epoch's files are written.
     """
+    out_folder(out)
     world, dev = dist.setup(device)
     if workers is None:
         workers = 0 if dev.type == "cpu" else min(4, os.cpu_count() or 1)

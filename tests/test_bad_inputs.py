@@ -1,0 +1,76 @@
+"""Bad input, table-driven: each case is one line on stderr naming the option or file and what is wrong,
+exit code 2, and no traceback."""
+
+import pytest
+
+from poseau.cli import main
+from poseau.errors import PoseauError
+from poseau.infer.predict import check_options
+
+# (arguments, what the one line must contain)
+OPTIONS = [
+    (["predict", "v.mp4", "--out", "o", "--median", "2"], "argument --median: must be odd"),
+    (["predict", "v.mp4", "--out", "o", "--median", "0"], "argument --median: must be at least 1"),
+    (["predict", "v.mp4", "--out", "o", "--median", "-1"], "argument --median: must be at least 1"),
+    (["predict", "v.mp4", "--out", "o", "--fps", "0"], "argument --fps: must be above 0"),
+    (["predict", "v.mp4", "--out", "o", "--fps", "-5"], "argument --fps: must be above 0"),
+    (["predict", "v.mp4", "--out", "o", "--crop-scale", "-1"], "argument --crop-scale: must be above 0"),
+    (["predict", "v.mp4", "--out", "o", "--crop-scale", "0"], "argument --crop-scale: must be above 0"),
+    (["predict", "v.mp4", "--out", "o", "--batch-size", "0"], "argument --batch-size: must be at least 1"),
+    (["predict", "v.mp4", "--out", "o", "--batch-size", "-3"], "argument --batch-size: must be at least 1"),
+    (["predict", "v.mp4", "--out", "o", "--detect-every", "0"], "argument --detect-every: must be at least 1"),
+    (["predict", "v.mp4", "--out", "o", "--fps", "fast"], "argument --fps: expected a number, got 'fast'"),
+    (["evaluate", "--model", "m.pt", "--store", "s", "--out", "o", "--median", "4"], "argument --median: must be odd"),
+    (["evaluate", "--model", "m.pt", "--store", "s", "--out", "o", "--batch-size", "0"], "--batch-size: must be at"),
+    (["mix", "--model", "m.pt", "--store", "s", "--out", "o", "--batch-size", "-1"], "--batch-size: must be at"),
+    (["saliency", "--model", "m.pt", "--store", "s", "--out", "o", "--frames", "0"], "argument --frames: must be at"),
+    (["train", "--store", "s", "--out", "o", "--batch-size", "-2"], "argument --batch-size: must be at least 1"),
+    (["prepare", "--dataset", "fera2017", "--root", "r", "--out", "o", "--crop-scale", "0"], "--crop-scale: must be"),
+    (["prepare", "--dataset", "fera2017", "--root", "r", "--out", "o", "--every", "0"], "argument --every: must be"),
+    (["prepare", "--dataset", "fera2017", "--root", "r", "--out", "o", "--workers", "0"], "--workers: must be at"),
+    (["synth", "--out", "o", "--workers", "0"], "argument --workers: must be at least 1"),
+    (["nope"], "invalid choice: 'nope'"),
+]
+
+
+@pytest.mark.parametrize("args,says", OPTIONS, ids=[" ".join(a[:1] + a[-2:]) for a, _ in OPTIONS])
+def test_bad_options_are_one_line_and_exit_2(args, says, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("options,says", [({"median": 2}, "median must be an odd width"),
+                                          ({"fps": -5}, "fps must be above 0, got -5"),
+                                          ({"crop_scale": 0}, "crop_scale must be above 0"),
+                                          ({"batch_size": -1}, "batch_size must be at least 1"),
+                                          ({"detect_every": 0}, "detect_every must be at least 1")])
+def test_python_callers_get_the_same_checks(options, says):
+    with pytest.raises(PoseauError, match=says):
+        check_options(**options)
+
+
+# (arguments with FILE for an existing file and DIR for an existing folder, what the one line must contain)
+OUTPUTS = [
+    (["predict", "v.mp4", "--out", "FILE"], "FILE: is a file, not a folder"),
+    (["synth", "--out", "FILE"], "FILE: is a file, not a folder"),
+    (["demo", "--out", "FILE"], "FILE: is a file, not a folder"),
+    (["prepare", "--dataset", "fera2017", "--root", "r", "--out", "FILE"], "FILE: is a file, not a folder"),
+    (["evaluate", "--model", "m.pt", "--store", "s", "--out", "FILE"], "FILE: is a file, not a folder"),
+    (["saliency", "--model", "m.pt", "--store", "s", "--out", "FILE"], "FILE: is a file, not a folder"),
+    (["mix", "--model", "a.pt", "b.pt", "--store", "s", "--out", "DIR"], "DIR: is a folder, not a file"),
+    (["export", "--model", "m.pt", "--out", "DIR"], "DIR: is a folder, not a file"),
+    (["report", "FILE"], "FILE: is a file, not a folder"),
+    (["predict", "v.mp4", "--out", "FILE/sub"], "FILE: is a file, not a folder"),
+]
+
+
+@pytest.mark.parametrize("args,says", OUTPUTS, ids=[" ".join(a[:1] + a[-1:]) for a, _ in OUTPUTS])
+def test_output_paths_are_checked_before_any_work(args, says, tmp_path, capsys):
+    (tmp_path / "FILE").write_text("keep me")
+    (tmp_path / "DIR").mkdir()
+    args = [str(tmp_path / a) if a.split("/")[0] in ("FILE", "DIR") else a for a in args]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(tmp_path / says.split(":")[0]) + says[says.index(":"):] in err, err
+    assert (tmp_path / "FILE").read_text() == "keep me" and list((tmp_path / "DIR").iterdir()) == []
