@@ -1,6 +1,7 @@
 """Bad input, table-driven: each case is one line on stderr naming the option or file and what is wrong,
 exit code 2, and no traceback."""
 
+import numpy as np
 import pytest
 
 from poseau.cli import main
@@ -74,3 +75,23 @@ def test_output_paths_are_checked_before_any_work(args, says, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(tmp_path / says.split(":")[0]) + says[says.index(":"):] in err, err
     assert (tmp_path / "FILE").read_text() == "keep me" and list((tmp_path / "DIR").iterdir()) == []
+
+
+def test_partitions_named_for_training_must_exist_and_validation_never_takes_other_partitions():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from poseau.config import TrainConfig
+    from poseau.train.splits import split_rows
+
+    index = pd.DataFrame({"partition": ["train"] * 6 + ["valid"] * 2 + ["test"] * 2,
+                          "subject": ["F1", "F1", "F2", "F2", "F3", "F3", "F4", "F4", "F5", "F5"]})
+    store = SimpleNamespace(index=index, path="store")
+    with pytest.raises(PoseauError, match="no partition 'nope' to train on; it has test, train, valid"):
+        split_rows(store, TrainConfig(train_partition="nope"))
+    train, val = split_rows(store, TrainConfig(val_partition="nope", val_fraction=0.34))
+    assert set(index.loc[np.concatenate([train, val]), "partition"]) == {"train"} and len(val) == 2
+    single = SimpleNamespace(index=index.assign(partition="all"), path="store")
+    train, val = split_rows(single, TrainConfig())  # one pool (BP4D, DISFA): split by subject
+    assert len(train) + len(val) == 10 and set(index.loc[val, "subject"]).isdisjoint(index.loc[train, "subject"])

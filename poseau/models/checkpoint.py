@@ -29,6 +29,7 @@ from poseau.data.preprocess import Preprocessing
 from poseau.errors import PoseauError
 from poseau.fileio import atomic_path
 from poseau.models.backbone import InputSpec, torch_load
+from poseau.models.devices import torch_device
 from poseau.models.mixed import MixedModel
 from poseau.models.model import AUModel
 from poseau.models.runs import RunFiles
@@ -123,4 +124,5 @@ def load_model(path: str | os.PathLike, *, device: str | torch.device = "cpu") -
     such as "poseau-au7-v1": poseau.models.shipped), in eval mode on ``device``:
     ``model.preprocessing(image, box)`` makes its input, ``model.predict(faces)`` gives intensities 0-5 for
     ``model.aus``."""
+    device = torch_device(device)
     return model_from_record(read_checkpoint(path), str(path)).to(device).eval()

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from poseau.models.devices import torch_device
+
 
 @dataclass(frozen=True)
 class World:
@@ -31,9 +33,9 @@ def setup(device: str) -> tuple[World, torch.device]:
     """Join the process group when started by torchrun; the device this process trains on."""
     size = int(os.environ.get("WORLD_SIZE", "1"))
     if size == 1:
-        return World(), torch.device(device)
+        return World(), torch_device(device)
     world = World(int(os.environ["RANK"]), size, int(os.environ.get("LOCAL_RANK", "0")))
-    dev = torch.device(device)
+    dev = torch_device(device)
     if dev.type == "cuda":
         dev = torch.device("cuda", world.local_rank)
         torch.cuda.set_device(dev)

@@ -1,7 +1,9 @@
 """Which store rows train and which validate, and the paper's draws from each.
 
 A store with both a training and a validation partition (FERA 2017, the generator) uses them. A store
-without (BP4D, DISFA, a manifest) is split by subject: a seeded val_fraction of its subjects validates.
+with the training partition but not the validation one validates on a seeded val_fraction of the training
+partition's subjects; a store of one partition (BP4D, DISFA, a manifest) likewise on its subjects. A named
+training partition that the store lacks is refused: never a silent fallback onto other partitions' subjects.
 """
 
 from __future__ import annotations
@@ -24,21 +26,29 @@ PER_CLASS_SEVERAL = 430     # about the same number of frames in all: 3000 / 7
 
 def split_rows(store: FrameStore, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
     partition = store.index["partition"].to_numpy()
-    if {config.train_partition, config.val_partition} <= set(partition):
+    present = sorted(set(partition))
+    if {config.train_partition, config.val_partition} <= set(present):
         train, val = partition == config.train_partition, partition == config.val_partition
         log.info("training on partition %s, validating on %s", config.train_partition, config.val_partition)
         return np.flatnonzero(train), np.flatnonzero(val)
+    if config.train_partition in present:
+        pool = partition == config.train_partition
+    elif len(present) == 1:  # BP4D, DISFA, a manifest without partitions: one pool of subjects
+        pool = np.ones(len(partition), bool)
+    else:
+        raise PoseauError(f"{store.path}: no partition {config.train_partition!r} to train on; it has "
+                          f"{', '.join(present)} (--train-partition)")
     subject = (store.index["partition"] + "/" + store.index["subject"]).to_numpy()
-    subjects = np.unique(subject)
+    subjects = np.unique(subject[pool])
     if len(subjects) < 2:
         raise PoseauError(f"{store.path}: one subject only, and no {config.val_partition!r} partition to "
                           "validate on")
     n_val = min(len(subjects) - 1, max(1, round(config.val_fraction * len(subjects))))
     val_subjects = np.random.default_rng(config.seed).permutation(subjects)[:n_val]
-    val = np.isin(subject, val_subjects)
-    log.info("no %r partition: validating on %d of %d subjects (%s)", config.val_partition, n_val,
+    val = pool & np.isin(subject, val_subjects)
+    log.info("no %r partition: validating on %d of the %d training subjects (%s)", config.val_partition, n_val,
              len(subjects), ", ".join(sorted(val_subjects)))
-    return np.flatnonzero(~val), np.flatnonzero(val)
+    return np.flatnonzero(pool & ~val), np.flatnonzero(val)
 
 
 @dataclass(frozen=True)
