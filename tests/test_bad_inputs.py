@@ -95,3 +95,17 @@ def test_partitions_named_for_training_must_exist_and_validation_never_takes_oth
     single = SimpleNamespace(index=index.assign(partition="all"), path="store")
     train, val = split_rows(single, TrainConfig())  # one pool (BP4D, DISFA): split by subject
     assert len(train) + len(val) == 10 and set(index.loc[val, "subject"]).isdisjoint(index.loc[train, "subject"])
+
+
+def test_a_store_without_the_models_aus_is_refused_before_predicting():
+    from types import SimpleNamespace
+
+    import pandas as pd
+    from nets import random_model
+
+    from poseau.evaluate.predictions import predict_store
+
+    store = SimpleNamespace(index=pd.DataFrame({"partition": ["test"], "AU06": [1]}), path="store")
+    with pytest.raises(PoseauError, match="store: the store has no labels of AU12, which the model predicts "
+                                          r"\(the store's AUs: AU06\)"):
+        predict_store(random_model("pose-invariant", ("AU06", "AU12"), 0), store, np.arange(1))

@@ -61,6 +61,11 @@ def predict_store(model: IntensityModel, store: FrameStore, rows: np.ndarray, *,
                   progress: bool = True) -> pd.DataFrame:
     """The predictions table of ``model`` (an AUModel or MixedModel in eval mode, on its device) over ``rows``
     of ``store``."""
+    missing = [au for au in model.aus if au not in store.index.columns]
+    if missing:
+        held = ", ".join(c for c in store.index.columns if c.startswith("AU")) or "none"
+        raise PoseauError(f"{store.path}: the store has no labels of {', '.join(missing)}, which the model predicts "
+                          f"(the store's AUs: {held})")
     read = frames_for(store, model.preprocessing)
     intensities, poses = [], []
     with progress_bar(progress) as bar:
