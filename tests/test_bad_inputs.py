@@ -109,3 +109,19 @@ def test_a_store_without_the_models_aus_is_refused_before_predicting():
     with pytest.raises(PoseauError, match="store: the store has no labels of AU12, which the model predicts "
                                           r"\(the store's AUs: AU06\)"):
         predict_store(random_model("pose-invariant", ("AU06", "AU12"), 0), store, np.arange(1))
+
+
+def test_resume_of_a_finished_run_with_another_config_is_refused(tmp_path):
+    from nets import random_model
+
+    from poseau.config import ModelConfig, TrainConfig
+    from poseau.models.checkpoint import model_record, save_atomic
+    from poseau.train.loop import train
+
+    model = random_model("pose-invariant", ("AU12",), 0)
+    config = TrainConfig(weights="none")
+    (tmp_path / "run").mkdir()
+    save_atomic(model_record(model, train={"config": config.__dict__ | {"stages": []}}), tmp_path / "run" / "model.pt")
+    other = ModelConfig(kind="pose-invariant", backbone="efficientnet_lite0", aus=("AU06",), size=32, hidden=16)
+    with pytest.raises(PoseauError, match="holds a finished run of another config"):
+        train(other, config, "no-store-needed", tmp_path / "run", resume=True)

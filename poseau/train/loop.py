@@ -321,19 +321,17 @@ def train(model_config: ModelConfig, train_config: TrainConfig, store: FrameStor
     ``on_epoch(stage, epoch)``, if given, is called after each epoch's files are written.
     """
     out_folder(out)
+    files = RunFiles(out)
+    if files.model.is_file() and not files.last.is_file():
+        return _finished(files, model_config, train_config, resume)
     world, dev = dist.setup(device)
     if workers is None:
         workers = 0 if dev.type == "cpu" else min(4, os.cpu_count() or 1)
     try:
         store = store if isinstance(store, FrameStore) else FrameStore(store)
         _check_inputs(model_config, train_config, store, world)
-        run = _Run(model_config, train_config, store, RunFiles(out), dev, workers, world,
+        run = _Run(model_config, train_config, store, files, dev, workers, world,
                    stages=train_config.stages_for(model_config.kind))
-        if run.files.model.is_file() and not run.files.last.is_file():
-            if not resume:
-                raise PoseauError(f"{out}: holds a finished training run; choose another --out")
-            log.info("%s: the run had finished", out)
-            return run.files.model
         state = _resume_state(run, resume)
         _set_up(run, state, progress)
         first = state["train"]["stage"] if state else 0
@@ -344,6 +342,19 @@ def train(model_config: ModelConfig, train_config: TrainConfig, store: FrameStor
         return _finish(run)
     finally:
         dist.teardown(world)
+
+
+def _finished(files: RunFiles, model_config: ModelConfig, train_config: TrainConfig, resume: bool) -> Path:
+    """The model of a finished run, for --resume of the same configs; refused otherwise."""
+    if not resume:
+        raise PoseauError(f"{files.out}: holds a finished training run; choose another --out")
+    done = read_checkpoint(files.model)
+    if (from_dict(ModelConfig, done["model"]), from_dict(TrainConfig, done["train"]["config"])) != (
+            model_config, train_config):
+        raise PoseauError(f"{files.out}: holds a finished run of another config; --resume continues only the same "
+                          "config: choose another --out")
+    log.info("%s: the run had finished", files.out)
+    return files.model
 
 
 def _stage_best(path: Path, stage: int) -> dict:
