@@ -1,6 +1,8 @@
 """Bad input, table-driven: each case is one line on stderr naming the option or file and what is wrong,
 exit code 2, and no traceback."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -125,3 +127,31 @@ def test_resume_of_a_finished_run_with_another_config_is_refused(tmp_path):
     other = ModelConfig(kind="pose-invariant", backbone="efficientnet_lite0", aus=("AU06",), size=32, hidden=16)
     with pytest.raises(PoseauError, match="holds a finished run of another config"):
         train(other, config, "no-store-needed", tmp_path / "run", resume=True)
+
+
+def write_audio_only(path):
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("aac", rate=16000)
+        for i in range(10):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 16000, i * 1024
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+
+
+def test_files_that_are_not_videos_say_what_they_are(tmp_path, capsys):
+    write_audio_only(tmp_path / "talk.mp4")
+    (tmp_path / "notes.txt").write_text("\n".join(f"line {i} of some notes" for i in range(400)))
+    (tmp_path / "random.mp4").write_bytes(np.random.default_rng(0).integers(0, 256, 5000, np.uint8).tobytes())
+    assert main(["predict", str(tmp_path / "talk.mp4"), str(tmp_path / "notes.txt"), str(tmp_path / "random.mp4"),
+                 "--out", str(tmp_path / "out"), "--model", "any.pt"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert any("any.pt: no such poseau model file" in line for line in lines)
+    from poseau.data.video import count_frames
+
+    for name, says in (("talk.mp4", "has no video stream (its streams: audio)"),
+                       ("notes.txt", "is not a video or image file"), ("random.mp4", "is not a video or image file")):
+        with pytest.raises(PoseauError, match=re.escape(f"{name}: {says}")):
+            count_frames(tmp_path / name)

@@ -58,7 +58,7 @@ def _first_label_file(root):
     ("out_of_range", "intensity 7 is outside 0-5 and 9"),
     ("short_labels", "frames but"),
     ("duplicate", "duplicate of"),
-    ("undecodable", "cannot be opened as a video"),
+    ("undecodable", "is not a video or image file"),
     ("frame_numbers", "frame numbers differ"),
 ])
 def test_fera_bad_input_names_the_file(fera, tmp_path, damage, message):

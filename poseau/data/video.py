@@ -50,13 +50,25 @@ class VideoWriter:
         self.close()
 
 
-def decode(path: str | os.PathLike) -> Iterator[av.VideoFrame]:
-    """The decoded frames of a video's first video stream, in order."""
+def open_video(path: str | os.PathLike) -> av.container.InputContainer:
+    """The opened container, which has a video stream, or one error naming the file and what is wrong."""
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as exc:
-        raise PoseauError(f"{path}: cannot be opened as a video ({exc})") from None
-    with container:
+        raise PoseauError(f"{path}: is not a video or image file poseau can read ({exc})") from None
+    if container.format.name == "tty":  # FFmpeg shows any text file as an "ANSI art" video
+        container.close()
+        raise PoseauError(f"{path}: is not a video or image file (it reads as text)")
+    if not container.streams.video:
+        kinds = sorted({s.type for s in container.streams}) or ["none"]
+        container.close()
+        raise PoseauError(f"{path}: has no video stream (its streams: {', '.join(kinds)})")
+    return container
+
+
+def decode(path: str | os.PathLike) -> Iterator[av.VideoFrame]:
+    """The decoded frames of a video's first video stream, in order."""
+    with open_video(path) as container:
         try:
             yield from container.decode(video=0)
         except av.error.FFmpegError as exc:
@@ -80,11 +92,8 @@ def read_frames(path: str | os.PathLike, fmt: str = "rgb24") -> np.ndarray:
 @contextmanager
 def video_stream(path: str | os.PathLike) -> Iterator[tuple[av.container.InputContainer, av.video.VideoStream]]:
     """The opened container and its first video stream, or one error naming the file."""
-    try:
-        with av.open(str(path)) as container:
-            yield container, container.streams.video[0]
-    except (av.error.FFmpegError, OSError, IndexError) as exc:
-        raise PoseauError(f"{path}: cannot be opened as a video ({exc or 'no video stream'})") from None
+    with open_video(path) as container:
+        yield container, container.streams.video[0]
 
 
 def count_frames(path: str | os.PathLike) -> int:
