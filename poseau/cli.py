@@ -212,20 +212,21 @@ def cmd_report(args: argparse.Namespace) -> None:
 def cmd_predict(args: argparse.Namespace) -> None:
     from poseau.infer.outputs import predict_inputs
 
-    failed = 0
+    problems, written = 0, 0
     results = predict_inputs(args.inputs, args.model, args.out, detector=args.detector, all_faces=args.all_faces,
                              median=args.median, fps=args.fps, batch_size=args.batch_size, device=args.device,
                              runtime=args.runtime, crop_scale=args.crop_scale, plot=not args.no_plot,
-                             detect_every=args.detect_every,
-                             progress=not args.quiet)
+                             detect_every=args.detect_every, progress=not args.quiet)
     for path, result in results:
         if isinstance(result, PoseauError):
-            failed += 1
+            problems += 1
             print(f"poseau: error: {result}", file=sys.stderr)
         else:
+            written += 1
             print(f"{path} -> {result}")
-    if failed:
-        raise PoseauError(f"{failed} of {len(args.inputs)} inputs failed (listed above)")
+    if problems:
+        raise PoseauError(f"{problems} problem{'s' * (problems > 1)} (listed above); {written} of "
+                          f"{len(args.inputs)} inputs written")
 
 
 def cmd_export(args: argparse.Namespace) -> None:

@@ -155,3 +155,28 @@ def test_files_that_are_not_videos_say_what_they_are(tmp_path, capsys):
                        ("notes.txt", "is not a video or image file"), ("random.mp4", "is not a video or image file")):
         with pytest.raises(PoseauError, match=re.escape(f"{name}: {says}")):
             count_frames(tmp_path / name)
+
+
+def test_a_folder_with_an_unreadable_image_keeps_the_others(tmp_path):
+    import cv2
+    import pandas as pd
+    from nets import random_model
+
+    from poseau.faces.detect import Face
+    from poseau.infer.outputs import predict_inputs
+
+    class Anywhere:
+        def detect_all(self, image):
+            return [Face((10, 10, 40, 40), 0.9)]
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("a.png", "c.png"):
+        cv2.imwrite(str(folder / name), np.full((64, 64, 3), 128, np.uint8))
+    (folder / "b.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    results = list(predict_inputs([folder], random_model("pose-invariant", ("AU12",), 0), tmp_path / "out",
+                                  detector=Anywhere(), plot=False, progress=False))
+    errors = [r for _, r in results if isinstance(r, PoseauError)]
+    assert len(errors) == 1 and "b.jpg: cannot be read as an image" in str(errors[0])
+    table = pd.read_csv(tmp_path / "out" / "photos.csv")
+    assert table["file"].tolist() == ["a.png", "c.png"] and table["frame"].tolist() == [1, 3]

@@ -223,7 +223,7 @@ def test_bad_inputs_each_get_one_line_and_exit_2(model_file, tmp_path, capsys):
     assert len(lines) == len(bad) + 1 and all(line.startswith("poseau: error: ") for line in lines)
     for name, line in zip(bad, lines, strict=False):
         assert name in line
-    assert "5 of 5 inputs failed" in lines[-1]
+    assert "5 problems (listed above); 0 of 5 inputs written" in lines[-1]
     assert not list((tmp_path / "out").glob("*.csv"))
     with pytest.raises(PoseauError, match="no face found in any of its 3 frames"):
         write_vfr(tmp_path / "dark.mp4", [0, 40, 80], [False] * 3)
@@ -240,7 +240,8 @@ def test_real_videos_and_images(model_file, tmp_path, capsys):
                  str(videos / "pyfeat__no_face.mp4"), str(images / "pyfeat__multi_face.jpg"), "--all-faces",
                  "--median", "3", "--model", str(model_file), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "pyfeat__no_face.mp4: no face found in any of its 95 frames" in err and "1 of 4 inputs failed" in err
+    assert "pyfeat__no_face.mp4: no face found in any of its 95 frames" in err
+    assert "1 problem (listed above); 3 of 4 inputs written" in err
     single = pd.read_csv(tmp_path / "pyfeat__single_face.csv")
     assert len(single) == 72 and single["success"].all() and (single["confidence"] > 0.5).all()
     np.testing.assert_allclose(np.diff(single["timestamp"]), 1 / 30, atol=1e-3)

@@ -85,6 +85,8 @@ def predict_inputs(inputs: list[str | os.PathLike], model, out: str | os.PathLik
         except PoseauError as exc:
             yield path, exc
             continue
+        for error in table.attrs.get("unreadable", []):
+            yield path, PoseauError(f"{error}; left out of {name}.csv")
         csv = write_csv(table, out / f"{name}.csv")
         if plot and kind != "image":
             plot_intensities(table, out / f"{name}.png", f"{path.name}: AU intensity (0-5) per frame")

@@ -207,10 +207,14 @@ def predict_images(paths, model=DEFAULT_MODEL, *, detector=None, all_faces: bool
                    fps: float = SEQUENCE_FPS, batch_size: int | None = None, device: str = "cpu",
                    runtime: str = "torch", crop_scale: float | None = None, progress: bool = False) -> pd.DataFrame:
     """The AU table of images: a file, a list of files, or a folder (an image sequence, in name order, at
-    ``fps`` for the timestamps; ``median`` filters along it)."""
+    ``fps`` for the timestamps; ``median`` filters along it). Of several files, those that cannot be read are
+    left out and their errors listed in ``table.attrs["unreadable"]``."""
     check_options(fps=fps)
     paths = [Path(paths)] if isinstance(paths, str | os.PathLike) else [Path(p) for p in paths]
     files = [f for p in paths for f in image_files(p)]
-    return _run(image_frames(files, fps), str(paths[0]), len(files), model, detector=detector, all_faces=all_faces,
-                median=median, batch_size=batch_size, device=device, runtime=runtime, crop_scale=crop_scale,
-                progress=progress)
+    unreadable: list[PoseauError] = []
+    table = _run(image_frames(files, fps, unreadable if len(files) > 1 else None), str(paths[0]), len(files), model,
+                 detector=detector, all_faces=all_faces, median=median, batch_size=batch_size, device=device,
+                 runtime=runtime, crop_scale=crop_scale, progress=progress)
+    table.attrs["unreadable"] = [str(e) for e in unreadable]
+    return table

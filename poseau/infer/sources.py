@@ -43,9 +43,18 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def image_frames(files: list[Path], fps: float) -> Iterator[Frame]:
+def image_frames(files: list[Path], fps: float, unreadable: list[PoseauError] | None = None) -> Iterator[Frame]:
+    """Frame i of a sequence of image files at ``fps``. With ``unreadable`` (a list), a file that cannot be
+    read is left out (its number and time stay unused) and its error appended; without, it stops the sequence."""
     for i, path in enumerate(files):
-        yield Frame(i + 1, i / fps, read_image(path), path.name)
+        try:
+            image = read_image(path)
+        except PoseauError as exc:
+            if unreadable is None:
+                raise
+            unreadable.append(exc)
+            continue
+        yield Frame(i + 1, i / fps, image, path.name)
 
 
 def image_files(path: Path) -> list[Path]:
