@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 from poseau.config import (
@@ -368,6 +369,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="poseau", description="Facial action unit intensity across head poses.")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also the log lines and warnings of the libraries poseau uses")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("synth", help="render a synthetic multi-view AU dataset in the FERA 2017 layout")
@@ -473,14 +476,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _set_up_logging(quiet: bool, verbose: bool) -> None:
+    """poseau's own log at INFO (WARNING with -q); other libraries' log lines and warnings (torch's exporter,
+    onnxscript, numpy) only with -v."""
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
+                        format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S", force=True)
+    if verbose:
+        return
+    os.environ.setdefault("TORCH_LOGS", "-onnx")  # torch's own log settings, read when torch is imported
+    logging.getLogger().setLevel(logging.ERROR)
+    logging.getLogger("poseau").setLevel(logging.WARNING if quiet else logging.INFO)
+    for name in ("torch", "onnxscript", "onnx_ir", "onnx"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    warnings.filterwarnings("default", module="poseau")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0), or a bad option (2) whose one line argparse has printed
         return int(exc.code or 0)
     quiet = args.quiet or os.environ.get("RANK", "0") != "0"  # under torchrun, rank 0 alone reports
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
-                        format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    _set_up_logging(quiet, args.verbose)
     try:
         args.func(args)
     except PoseauError as exc:

@@ -180,3 +180,24 @@ def test_a_folder_with_an_unreadable_image_keeps_the_others(tmp_path):
     assert len(errors) == 1 and "b.jpg: cannot be read as an image" in str(errors[0])
     table = pd.read_csv(tmp_path / "out" / "photos.csv")
     assert table["file"].tolist() == ["a.png", "c.png"] and table["frame"].tolist() == [1, 3]
+
+
+def test_other_libraries_log_lines_reach_the_terminal_only_with_verbose(tmp_path):
+    import subprocess
+    import sys
+
+    from nets import random_model
+
+    from poseau.models.checkpoint import model_record, save_atomic
+
+    pytest.importorskip("onnxruntime")
+    save_atomic(model_record(random_model("pose-invariant", ("AU12",), 0)), tmp_path / "m.pt")
+
+    def export(*flags):
+        return subprocess.run([sys.executable, "-m", "poseau", *flags, "export", "--model", str(tmp_path / "m.pt"),
+                               "--out", str(tmp_path / "m.onnx")], capture_output=True, text=True, check=True)
+
+    quiet = export()
+    assert "torchvision" not in quiet.stderr and "onnx_ir" not in quiet.stderr and "Warning" not in quiet.stderr
+    assert quiet.stderr.count("\n") <= 1 and "largest |onnxruntime - torch|" in quiet.stdout
+    assert "onnx_ir" in export("-v").stderr
