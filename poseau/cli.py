@@ -239,7 +239,8 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 def _add_scoring_args(p: argparse.ArgumentParser, several: bool = True) -> None:
     p.add_argument("--model", required=True, nargs="+" if several else None,
-                   help="model file(s) (a run's model.pt, or a mixed model)")
+                   help="model files (runs' model.pt, or mixed models)" if several
+                   else "a model file (a run's model.pt, or a mixed model)")
     p.add_argument("--store", required=True, help="a frame store made by `poseau prepare`")
     p.add_argument("--partition", default=EVAL_PARTITION, help=f"valid, test, train or all (default: {EVAL_PARTITION})")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps")

@@ -61,7 +61,8 @@ class SynthConfig:
     def __post_init__(self) -> None:
         checks = {
             "train_subjects": self.train_subjects >= 0, "valid_subjects": self.valid_subjects >= 0,
-            "test_subjects": self.test_subjects >= 0, "tasks": 1 <= self.tasks <= 8,
+            "test_subjects": self.test_subjects >= 0 and self.train_subjects + self.valid_subjects
+            + self.test_subjects > 0, "tasks": 1 <= self.tasks <= 8,
             "frames": self.frames >= 1, "size": self.size >= 16 and self.size % 2 == 0,
             "views": len(self.views) > 0 and set(self.views) <= set(VIEWS),
             "missing_rate": 0.0 <= self.missing_rate < 1.0, "supersample": self.supersample >= 1,
@@ -69,7 +70,8 @@ class SynthConfig:
             "look": self.look in LOOKS, "active": 0.0 <= self.active < 1.0,
         }
         _require(self, "synth", checks,
-                 f"tasks 1-8, size even and >= 16, views among 1-9, look one of {', '.join(LOOKS)}")
+                 f"at least one subject, tasks 1-8, size even and >= 16, views among 1-9, look one of "
+                 f"{', '.join(LOOKS)}")
 
 
 @dataclass(frozen=True)

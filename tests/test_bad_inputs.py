@@ -33,6 +33,10 @@ OPTIONS = [
     (["prepare", "--dataset", "fera2017", "--root", "r", "--out", "o", "--workers", "0"], "--workers: must be at"),
     (["synth", "--out", "o", "--workers", "0"], "argument --workers: must be at least 1"),
     (["nope"], "invalid choice: 'nope'"),
+    (["synth", "--out", "o", "--train-subjects", "0", "--valid-subjects", "0"], "at least one subject"),
+    (["synth", "--out", "o", "--size", "15"], "invalid size=15"),
+    (["train", "--store", "s", "--out", "o", "--schedule", "linear"], "argument --schedule: invalid choice"),
+    (["demo", "--size", "16"], "invalid size=16"),
 ]
 
 
