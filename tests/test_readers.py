@@ -164,4 +164,10 @@ def test_manifest_reader(tmp_path):
     (tmp_path / "bad.csv").write_text("image,subject,AU12\nimg0.png,S1,6\n")
     with pytest.raises(PoseauError, match="AU12 = 6 is outside"):
         read_dataset("manifest", tmp_path / "bad.csv")
+    (tmp_path / "bad.csv").write_text("image,subject,AU12\nimg0.png,S1,2.5\n")
+    with pytest.raises(PoseauError, match=r"AU12 = 2.5 is not a whole intensity"):  # not read as 2
+        read_dataset("manifest", tmp_path / "bad.csv")
+    (tmp_path / "bad.csv").write_text("image,subject,AU2,AU25\nimg0.png,S1,1,2\n")
+    with pytest.raises(PoseauError, match="no column of the 7 AUs poseau models .*; found only AU2, AU25"):
+        read_dataset("manifest", tmp_path / "bad.csv")
     np.testing.assert_array_equal(read_dataset("manifest", tmp_path)["AU12"], index["AU12"])

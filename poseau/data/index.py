@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,8 +55,13 @@ def au_column(number: int) -> str | None:
 
 def read_label_file(path: Path, problems: Problems) -> tuple[np.ndarray, np.ndarray] | None:
     """(frame numbers, intensities) of a headerless ``frame,intensity`` file; None when it is bad."""
+    if path.is_file() and path.stat().st_size == 0:
+        problems.report(path, "the label file is empty")
+        return None
     try:
-        table = np.loadtxt(path, delimiter=",", ndmin=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy warns of a file without data rows; the report says it
+            table = np.loadtxt(path, delimiter=",", ndmin=2)
     except (ValueError, OSError) as exc:
         problems.report(path, f"not a 'frame,intensity' table ({str(exc).splitlines()[0]})")
         return None

@@ -13,6 +13,7 @@ a sequence, is its 'frame' value when given, else its line number.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from poseau.data.index import VALID_LABELS, Problems, au_column, make_index
 from poseau.data.video import count_frames
 from poseau.errors import PoseauError
 
+log = logging.getLogger(__name__)
 AU_RE = re.compile(r"^au0*(\d+)(_r)?$", re.IGNORECASE)
 
 
@@ -43,10 +45,18 @@ def read_manifest(path: str | Path, problems: Problems | None = None) -> pd.Data
     if "subject" not in lower or not (has_image or has_video):
         raise PoseauError(f"{path}: needs a 'subject' column and 'image' or 'video' + 'frame' columns, "
                           f"found {', '.join(table.columns)}")
-    au_cols = {}
+    au_cols, other_aus = {}, []
     for c in table.columns:
         if (m := AU_RE.match(c)) and (au := au_column(int(m[1]))):
             au_cols[au] = c
+        elif m:
+            other_aus.append(c)
+    if other_aus and not au_cols:
+        raise PoseauError(f"{path}: no column of the 7 AUs poseau models ({', '.join(AUS)}); found only "
+                          f"{', '.join(other_aus)}")
+    if other_aus:
+        log.warning("%s: columns %s are not among the 7 AUs poseau models and are left out", path,
+                    ", ".join(other_aus))
 
     base = path.parent
     out = {"partition": [], "subject": [], "task": [], "view": [], "frame": [], "source": [], "position": [],
@@ -86,9 +96,15 @@ def _parse_row(row, lower, au_cols, base: Path, frame_counts: dict[str, int], li
         return problems.report(where, "empty subject")
     try:
         view = int(get("view", "0"))
-        labels = {au: int(float(row[c])) if row[c].strip() else MISSING for au, c in au_cols.items()}
+        values = {au: float(row[c]) if row[c].strip() else float(MISSING) for au, c in au_cols.items()}
     except ValueError:
         return problems.report(where, "view and AU values must be numbers")
+    fractional = [au for au, v in values.items() if v != round(v)]
+    if fractional:
+        au = fractional[0]
+        return problems.report(where, f"{au} = {row[au_cols[au]].strip()} is not a whole intensity (0-5, or "
+                                      f"{MISSING} or empty for missing)")
+    labels = {au: int(v) for au, v in values.items()}
     if view not in (0, *VIEWS):
         return problems.report(where, f"view {view} is not 1-9 (or 0 for unknown)")
     bad = [au for au, v in labels.items() if v not in VALID_LABELS]
