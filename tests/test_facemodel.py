@@ -106,3 +106,13 @@ def test_missing_or_malformed_model_gives_one_line_and_exit_2(tmp_path, capsys):
     proc = subprocess.run([sys.executable, "-m", "poseau", "synth", "--out", str(tmp_path / "o"),
                            "--face-model", str(junk)], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_face_model_with_nan_is_refused_naming_the_array(face_model_file, tmp_path):
+    with np.load(face_model_file) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["expression_deltas"] = arrays["expression_deltas"].copy()
+    arrays["expression_deltas"][3, 10, 1] = np.nan
+    np.savez(tmp_path / "nan.npz", **arrays)
+    with pytest.raises(PoseauError, match="'expression_deltas' holds 1 values that are not finite"):
+        load_face_model(tmp_path / "nan.npz")

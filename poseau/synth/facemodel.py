@@ -103,6 +103,10 @@ def validate_arrays(arrays: dict[str, np.ndarray], where: str, n_vertices: int |
         a = arrays[key]
         if a.ndim != 3 or a.shape[1:] != (v, 3):
             raise PoseauError(f"{where}: '{key}' has shape {a.shape}, expected (N, {v}, 3)")
+    for key in ("neutral", "identity_deltas", "expression_deltas"):
+        if not np.isfinite(arrays[key]).all():
+            raise PoseauError(f"{where}: '{key}' holds {int((~np.isfinite(arrays[key])).sum())} values that are "
+                              "not finite (NaN or infinity)")
     names = [str(n) for n in arrays["expression_names"]]
     if len(names) != arrays["expression_deltas"].shape[0]:
         raise PoseauError(f"{where}: {len(names)} expression names for "
