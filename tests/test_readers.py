@@ -54,6 +54,18 @@ def _first_label_file(root):
     return sorted((root / "Train_Int").iterdir())[0]
 
 
+def test_a_fera_sequence_without_label_files_is_a_problem(fera):
+    root, _ = fera
+    for f in (root / "Train_Int").glob("FERA17_TR_F001_T1_*"):
+        f.unlink()
+    with pytest.raises(PoseauError, match="FERA17_TR_F001_T1_.*: no label files for train_F001_T1"):
+        read_dataset("fera2017", root)
+    problems = Problems(skip_bad=True)
+    index = read_dataset("fera2017", root, problems=problems)
+    left_out = (index["subject"] == "F001") & (index["partition"] == "train") & (index["task"] == "T1")
+    assert len(problems.bad) == 1 and not left_out.any() and len(index) > 0
+
+
 @pytest.mark.parametrize("damage, message", [
     ("out_of_range", "intensity 7 is outside 0-5 and 9"),
     ("short_labels", "frames but"),

@@ -44,7 +44,8 @@ def _partition(code: str) -> str:
 
 
 def read_fera2017(root: str | Path, problems: Problems | None = None) -> pd.DataFrame:
-    """The frame index of a FERA 2017 tree; sequences without any label file keep all AUs missing."""
+    """The frame index of a FERA 2017 tree; a sequence without any label file is a problem (reported, or left
+    out with --skip-bad)."""
     root = Path(root)
     problems = problems or Problems()
     if not root.is_dir():
@@ -67,25 +68,23 @@ def read_fera2017(root: str | Path, problems: Problems | None = None) -> pd.Data
     sequences = sorted({k[:3] for k in videos})
     for seq in sequences:
         label_files = {k[3]: p for k, p in labels.items() if k[:3] == seq}
-        frames, values = None, {}
-        if label_files:
-            table = read_label_set(label_files, problems)
-            if table is None:
-                continue
-            frames, values = table
+        if not label_files:
+            first = next(videos[(*seq, v)] for v in VIEWS if (*seq, v) in videos)
+            problems.report(first, f"no label files for {'_'.join(seq)} (FERA17_..._AUxx_Int.csv); a sequence "
+                                   "without labels can neither train nor score a model")
+            continue
+        table = read_label_set(label_files, problems)
+        if table is None:
+            continue
+        frames, values = table
         for view in VIEWS:
             video = videos.get((*seq, view))
             if video is None:
                 continue
-            n = frame_count(video, problems, None if frames is None else len(frames),
-                            next(iter(label_files.values())).name if label_files else "")
+            n = frame_count(video, problems, len(frames), next(iter(label_files.values())).name)
             if n is None:
                 continue
-            if frames is None:  # no labels: index every frame, all AUs missing
-                frames_v, values_v = np.arange(1, n + 1), {}
-            else:
-                frames_v, values_v = frames, values
-            add_sequence(rows, (*seq, view), frames_v, [str(video.relative_to(root))] * n, np.arange(n), values_v)
+            add_sequence(rows, (*seq, view), frames, [str(video.relative_to(root))] * n, np.arange(n), values)
     orphans = sorted({k[:3] for k in labels} - set(sequences))
     if orphans:
         log.warning("%d labelled sequences have no video, e.g. %s", len(orphans), "_".join(orphans[0]))
