@@ -46,6 +46,9 @@ IMAGE_CHUNK = 256
 INDEX_DTYPES = {"partition": str, "subject": str, "task": str, "source": str}
 
 
+Bad = tuple[list[int], str, str]  # a bad file of a work unit: the store rows it leaves out, the file, the reason
+
+
 @dataclass(frozen=True)
 class Unit:
     """One piece of work: a video (rows at decoded positions) or a chunk of image files of one sequence."""
@@ -136,21 +139,21 @@ def prepare(config: PrepareConfig, out: str | os.PathLike, *, workers: int | Non
         log.info("resuming: %d of %d work units already done", len(units) - len(todo), len(units))
 
     base = source_base(config.dataset, config.root)
-    failed = {uid: reason for uid, reason in done.items() if reason}
+    failed = {uid: bad for uid, bad in done.items() if bad}
     with open(work / "done.tsv", "a") as done_log, progress_bar(progress) as bar:
         task = bar.add_task("prepare", total=len(index), completed=sum(len(units[uid].rows) for uid in done))
-        for uid, reason in _run_units(todo, out / "frames.npy", base, config, workers):
-            if reason:
-                path = base / units[uid].sources[0]
+        for uid, bad in _run_units(todo, out / "frames.npy", base, config, workers):
+            for _, source, reason in bad:
                 if not config.skip_bad:
-                    raise PoseauError(f"{path}: {reason}")
-                log.warning("skipped %s: %s", path, reason)
-                failed[uid] = reason
-            done_log.write(f"{uid}\t{reason or ''}\n")
+                    raise PoseauError(f"{base / source}: {reason}")
+                log.warning("skipped %s: %s", base / source, reason)
+            if bad:
+                failed[uid] = bad
+            done_log.write(f"{uid}\t{json.dumps(bad)}\n")
             done_log.flush()
             bar.advance(task, len(units[uid].rows))
-    skipped = problems.bad + [(units[uid].sources[0], reason) for uid, reason in sorted(failed.items())]
-    return _finish(out, config, plan, index, units, failed, skipped)
+    skipped = problems.bad + [(source, reason) for uid in sorted(failed) for _, source, reason in failed[uid]]
+    return _finish(out, config, plan, index, failed, skipped)
 
 
 def plan_units(config: PrepareConfig, full: pd.DataFrame, index: pd.DataFrame) -> list[Unit]:
@@ -175,8 +178,8 @@ def _index_hash(index: pd.DataFrame) -> str:
     return hashlib.sha256(index.to_csv(index=False).encode()).hexdigest()
 
 
-def _start_or_resume(out: Path, work: Path, plan: dict, shape: tuple[int, ...]) -> dict[int, str]:
-    """Finished units {uid: failure reason or ''} of an interrupted run with the same plan, else a fresh start."""
+def _start_or_resume(out: Path, work: Path, plan: dict, shape: tuple[int, ...]) -> dict[int, list[Bad]]:
+    """Finished units {uid: their bad files} of an interrupted run with the same plan, else a fresh start."""
     plan_file, log_file, frames = work / "plan.json", work / "done.tsv", out / "frames.npy"
     if plan_file.is_file():
         if json.loads(plan_file.read_text()) != plan:
@@ -185,9 +188,9 @@ def _start_or_resume(out: Path, work: Path, plan: dict, shape: tuple[int, ...]) 
         if frames.is_file() and log_file.is_file():
             done = {}
             for line in log_file.read_text().splitlines():
-                uid, _, reason = line.partition("\t")
-                if uid.isdigit():
-                    done[int(uid)] = reason
+                uid, _, bad = line.partition("\t")
+                if uid.isdigit() and bad:
+                    done[int(uid)] = [tuple(b) for b in json.loads(bad)]
             return done
     elif out.is_dir() and any(out.iterdir()):
         raise PoseauError(f"{out}: folder exists and is not a frame store; choose a new or empty folder")
@@ -213,31 +216,41 @@ def _init_pool_worker(frames_path: Path, base: Path, config: PrepareConfig) -> N
     _init_worker(frames_path, base, config)
 
 
-def _do_unit(unit: Unit) -> tuple[int, str | None]:
-    """Fill the unit's rows; (uid, None) when done, (uid, reason) when its input is bad."""
+def rows_of(unit: Unit) -> list[int]:
+    return [int(r) for r in unit.rows]
+
+
+def _do_unit(unit: Unit) -> tuple[int, list[Bad]]:
+    """Fill the unit's rows; (uid, its bad files): each (store rows left out, file, reason). A bad video
+    leaves out all its rows; a bad image its own row only."""
     frames, base, config = _worker["frames"], _worker["base"], _worker["config"]
     pre = FaceFramer(store_preprocessing(config))
+    bad: list[Bad] = []
+    source = unit.sources[0]
     try:
         if unit.positions[0] < 0:
             for row, source in zip(unit.rows, unit.sources, strict=True):
                 image = cv2.imread(str(base / source), cv2.IMREAD_GRAYSCALE)
                 if image is None:
-                    return unit.uid, f"{source} cannot be read as an image"
+                    bad.append(([int(row)], source, "cannot be read as an image (empty, damaged or not an image)"))
+                    continue
                 frames[row] = pre(image)
         else:
             wanted = dict(zip(unit.positions, unit.rows, strict=True))
             n = 0
-            for n, frame in enumerate(decode(base / unit.sources[0]), start=1):
+            for n, frame in enumerate(decode(base / source), start=1):
                 if (row := wanted.get(n - 1)) is not None:
                     frames[row] = pre(frame.to_ndarray(format="rgb24"))
             if unit.expected_frames is not None and n != unit.expected_frames:
-                return unit.uid, f"{n} frames decoded but the labels have {unit.expected_frames} rows"
-            if n < max(unit.positions) + 1:
-                return unit.uid, f"{n} frames decoded, fewer than the labelled frame {max(unit.positions) + 1}"
+                bad.append((rows_of(unit), source, f"{n} frames decoded but the labels have {unit.expected_frames} "
+                                                     "rows"))
+            elif n < max(unit.positions) + 1:
+                bad.append((rows_of(unit), source, f"{n} frames decoded, fewer than the labelled frame "
+                                                     f"{max(unit.positions) + 1}"))
     except PoseauError as exc:
-        return unit.uid, str(exc).removeprefix(f"{base / unit.sources[0]}: ")
+        return unit.uid, [(rows_of(unit), source, str(exc).removeprefix(f"{base / source}: "))]
     frames.flush()
-    return unit.uid, None
+    return unit.uid, bad
 
 
 def _run_units(units: list[Unit], frames_path: Path, base: Path, config: PrepareConfig, workers: int | None):
@@ -254,12 +267,13 @@ def _run_units(units: list[Unit], frames_path: Path, base: Path, config: Prepare
         yield from pool.imap_unordered(_do_unit, units)
 
 
-def _finish(out: Path, config: PrepareConfig, plan: dict, index: pd.DataFrame, units: list[Unit],
-            failed: dict[int, str], skipped: list[tuple[str, str]]) -> FrameStore:
-    if failed:  # leave the bad units' rows out: copy the rest into a new array
+def _finish(out: Path, config: PrepareConfig, plan: dict, index: pd.DataFrame, failed: dict[int, list[Bad]],
+            skipped: list[tuple[str, str]]) -> FrameStore:
+    if failed:  # leave the bad files' rows out: copy the rest into a new array
         drop = np.zeros(len(index), bool)
-        for uid in failed:
-            drop[list(units[uid].rows)] = True
+        for bad in failed.values():
+            for rows, _, _ in bad:
+                drop[rows] = True
         keep = np.flatnonzero(~drop)
         old = np.load(out / "frames.npy", mmap_mode="r")
         with atomic_path(out / "frames.npy") as tmp:
