@@ -53,6 +53,18 @@ def _real(scores: dict) -> list[str]:
     return lines
 
 
+def _weakest(scores: dict, k: int = 3) -> str:
+    parts = []
+    for key, what, metric in (("synthetic_holdout", "on held-out renders (ICC)", "icc"),
+                              ("real", "against OpenFace on real faces (r)", None)):
+        values = scores.get(key, {}).get("aus", {})
+        values = {au: v[metric] if metric else v for au, v in values.items()}
+        if values:
+            low = sorted(values, key=lambda au: values[au])[:k]
+            parts.append(f"{what} {', '.join(f'{au} {_f(values[au])}' for au in low)}")
+    return "; ".join(parts) or "not measured"
+
+
 def model_card(config: PretrainConfig, scores: dict, model) -> str:
     neutral = scores["neutral"]
     recipe = " ".join(f"--{k.replace('_', '-')} {v if not isinstance(v, list | tuple) else ','.join(map(str, v))}"
@@ -61,7 +73,8 @@ def model_card(config: PretrainConfig, scores: dict, model) -> str:
         f"# {config.name}", "",
         f"AU intensity (FERA's 0-5) for {', '.join(model.aus)} from one face per frame, any head pose; the "
         "pose-invariant and pose-dependent models of Zhou, Pi & Shi (FERA 2017), mixed per AU. Made by poseau "
-        f"{__version__} with `poseau pretrain` in {scores['recipe_minutes']:.0f} minutes; "
+        f"{__version__} with `poseau pretrain`; its two models trained for {scores['train_minutes']:.0f} minutes "
+        f"({scores['train_device']}); "
         f"{scores['model_mb']:.1f} MB ({'large weights in int8, the rest' if config.precision == 'int8' else 'weights'}"
         " in half precision).", "",
         "## Licence", "",
@@ -91,8 +104,8 @@ def model_card(config: PretrainConfig, scores: dict, model) -> str:
         "- Not for inferring emotion, intent, health or any trait of a person, and not for decisions about people.",
         "- Trained on one parametric face model: no real skin, hair, glasses, beards or occlusions; identities "
         "vary less than real people do. Scores on real faces are agreement with another tool, not accuracy.",
-        "- AU04, AU10, AU14 and AU17 are the weakest (see below); ages, skin tones and lighting outside the "
-        "renders are untested.", "",
+        f"- The weakest AUs: {_weakest(scores)} (see the scores below); ages, skin tones and lighting outside "
+        "the renders are untested.", "",
         "## Scores", "",
         "### Real faces", "", *_real(scores),
         "### Synthetic faces", "", *_synthetic(scores),

@@ -275,7 +275,8 @@ def save_config(config, path: str | os.PathLike) -> None:
 
 
 def load_config(cls, path: str | os.PathLike):
-    data = yaml.safe_load(open(path))
+    with open(path) as file:
+        data = yaml.safe_load(file)
     if data.pop("config", cls.__name__) != cls.__name__:
         raise PoseauError(f"{path}: not a {cls.__name__} file")
     return from_dict(cls, data, str(path))

@@ -6,8 +6,8 @@
     OUT/holdout/     a synthetic test set rendered with a seed the recipe never uses (FERA 2017 layout), its
                      store, and the mixed model's scores on it (mixed/)
     OUT/neutral/     faces with every AU at 0 (another unused seed): the mean predicted intensity
-    OUT/NAME/        what ships in poseau/weights/NAME/: model.pt (int8 or half precision), scores.json,
-                     MODEL_CARD.md
+    OUT/NAME/        what ships in poseau/weights/NAME/: model.pt (int8 or half precision), and the scores of
+                     that file (not of the float32 mixed.pt) in scores.json and MODEL_CARD.md
 
 With ``media`` (a folder with videos/, reference/ and images/, as ../shared/media), the model is also scored
 against OpenFace 2.x's output on the videos, and the strongest AUs of each photo are recorded.
@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import torch
 
 from poseau.card import write_model_card
 from poseau.config import PrepareConfig, PretrainConfig, to_dict
@@ -56,9 +58,13 @@ def neutral_intensity(model, store: FrameStore, progress: bool) -> dict:
     return {"mean": float(np.mean(list(means.values()))), "aus": means, "frames": len(table)}
 
 
-def _measure(config: PretrainConfig, out: Path, face_model, workers: int, device: str, media, progress: bool) -> dict:
-    model = load_model(out / "mixed.pt", device=device)
-    scores = {"synthetic_test": score_summary(json.loads((out / "test" / "mixed" / "metrics.json").read_text()))}
+def _measure(config: PretrainConfig, out: Path, path: Path, face_model, workers: int, device: str, media,
+             progress: bool) -> dict:
+    """The scores of the model file at ``path`` (the one that ships, in its stored precision)."""
+    model = load_model(path, device=device)
+    test = evaluate_model(model, FrameStore(out / "store"), partition="test", median=config.median,
+                          name=config.name, device=device, progress=progress)
+    scores = {"synthetic_test": score_summary(test.scores)}
     holdout = out / "holdout"
     render_once(config.holdout(), holdout / "data", face_model, workers, progress)
     ev = evaluate_model(model, _store(config, holdout / "data", holdout / "store", workers, progress),
@@ -80,16 +86,25 @@ def _measure(config: PretrainConfig, out: Path, face_model, workers: int, device
     return scores
 
 
-def ship(config: PretrainConfig, out: Path, scores: dict, minutes: float) -> Path:
-    """OUT/NAME/: the mixed model in the config's precision, its scores and its model card."""
-    folder = out / config.name
-    folder.mkdir(parents=True, exist_ok=True)
-    path = save_atomic(compact_record(read_checkpoint(out / "mixed.pt"), config.precision), folder / MODEL_FILE)
-    scores = {**scores, "model_mb": path.stat().st_size / 2**20, "recipe_minutes": minutes,
+def training_minutes(out: Path) -> float:
+    """The minutes both training runs spent in their epochs (validation included), from their train.csv."""
+    return sum(float(pd.read_csv(csv)["seconds"].sum()) for csv in sorted((out / "runs").glob("*/train.csv"))) / 60
+
+
+def write_model(config: PretrainConfig, out: Path) -> Path:
+    """OUT/NAME/model.pt: the mixed model in the config's precision."""
+    return save_atomic(compact_record(read_checkpoint(out / "mixed.pt"), config.precision),
+                       out / config.name / MODEL_FILE)
+
+
+def write_scores(config: PretrainConfig, path: Path, scores: dict, device: str) -> None:
+    """Beside the model file: scores.json and MODEL_CARD.md."""
+    out = path.parent.parent
+    scores = {**scores, "model_mb": path.stat().st_size / 2**20, "train_minutes": training_minutes(out),
+              "train_device": f"{device}, {torch.get_num_threads()} threads",
               "recipe": {"config": type(config).__name__, **to_dict(config)}}
-    write_text_atomic(folder / SCORES_FILE, json.dumps(scores, indent=1) + "\n")
-    write_model_card(config, scores, load_model(path), folder / CARD_FILE)
-    return folder
+    write_text_atomic(path.parent / SCORES_FILE, json.dumps(scores, indent=1) + "\n")
+    write_model_card(config, scores, load_model(path), path.parent / CARD_FILE)
 
 
 def run_pretrain(config: PretrainConfig | None = None, out: str | os.PathLike = "poseau-pretrain", *,
@@ -101,7 +116,7 @@ def run_pretrain(config: PretrainConfig | None = None, out: str | os.PathLike = 
     workers = workers or min(4, os.cpu_count() or 1)
     tic = time.perf_counter()
     run_demo(config, out, face_model=face_model, workers=workers, device=device, progress=progress)
-    scores = _measure(config, out, face_model, workers, device, media, progress)
-    folder = ship(config, out, scores, (time.perf_counter() - tic) / 60)
-    log.info("pretrain finished in %.1f min; the model to ship: %s", (time.perf_counter() - tic) / 60, folder)
-    return folder
+    path = write_model(config, out)
+    write_scores(config, path, _measure(config, out, path, face_model, workers, device, media, progress), device)
+    log.info("pretrain finished in %.1f min; the model to ship: %s", (time.perf_counter() - tic) / 60, path.parent)
+    return path.parent

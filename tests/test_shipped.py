@@ -106,3 +106,17 @@ def test_models_lists_every_shipped_model_with_its_licence(capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
     assert all(f"{name}" in out and f"licence {m.licence}" in out for name, m in shipped.SHIPPED.items())
+
+
+@needs_media
+@pytest.mark.skipif(not shipped.SHIPPED[shipped.DEFAULT_MODEL].path.is_file(), reason="not shipped yet")
+def test_predict_without_a_model_uses_the_shipped_one_and_a_smile_reads_as_au12_and_au06(tmp_path, capsys):
+    import pandas as pd
+
+    photo = MEDIA / "images" / "pyfeat__0-f15-hao-ph.jpg"  # a posed happy face
+    assert main(["-q", "predict", str(photo), "--out", str(tmp_path)]) == 0
+    row = pd.read_csv(tmp_path / f"{photo.stem}.csv").iloc[0]
+    intensities = row[[c for c in row.index if c.endswith("_r")]].astype(float)
+    assert set(intensities.nlargest(2).index) == {"AU12_r", "AU06_r"}
+    table = predict_video(MEDIA / "videos" / "pyfeat__single_face.mp4")  # the library's default too
+    assert table["success"].all() and table["AU12_r"].between(0, 5).all()
