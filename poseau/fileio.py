@@ -29,17 +29,14 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 
 
 def out_folder(path: str | os.PathLike) -> Path:
-    """``path`` as an output folder, made where missing, before any work; a PoseauError naming it otherwise."""
+    """``path`` as an output folder, checked before any work (it is made when the first result is written):
+    not a file, not below a file, and in a folder that can be written; a PoseauError naming it otherwise."""
     path = Path(path)
     existing = next(p for p in (path, *path.parents) if p.exists() or p == Path(p.anchor or "."))
     if existing.exists() and not existing.is_dir():
         raise PoseauError(f"{existing}: is a file, not a folder; choose another output folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise PoseauError(f"{path}: cannot make the output folder ({exc.strerror or exc})") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise PoseauError(f"{path}: the output folder cannot be written")
+    if existing.exists() and not os.access(existing, os.W_OK | os.X_OK):
+        raise PoseauError(f"{existing}: the folder cannot be written; choose another output folder")
     return path
 
 

@@ -2,6 +2,7 @@
 and on a FERA 2017 tree written by the tests themselves."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -138,4 +139,4 @@ def test_bad_input_is_one_line_and_exit_2(tiny, tmp_path, capsys, argv, message)
     argv = [a.format(store=store.path, tmp=tmp_path, inv=inv) for a in argv]
     assert main(["-q", *argv]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("poseau: error:") and message in err and "\n" not in err
+    assert re.match(r"poseau( evaluate)?: error: ", err) and message in err and "\n" not in err
