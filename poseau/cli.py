@@ -280,9 +280,6 @@ def cmd_train(args: argparse.Namespace) -> None:
     from poseau.data.store import FrameStore
     from poseau.train.loop import train
 
-    store = FrameStore(args.store)
-    model = ModelConfig(kind=args.model, backbone=args.backbone, aus=args.aus, size=args.size or store.size,
-                        hidden=args.hidden, reduce=args.reduce)
     config = TrainConfig(
         stages=tuple(args.stages.split(",")) if args.stages else (), weights=args.weights,
         per_class=args.per_class, val_per_class=args.val_per_class, train_partition=args.train_partition,
@@ -290,6 +287,9 @@ def cmd_train(args: argparse.Namespace) -> None:
         optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
         alpha=args.alpha, augment=args.augment, redraw=args.redraw, schedule=args.schedule, max_epochs=args.max_epochs,
         patience=args.patience, seed=args.seed)
+    store = FrameStore(args.store)
+    model = ModelConfig(kind=args.model, backbone=args.backbone, aus=args.aus, size=args.size or store.size,
+                        hidden=args.hidden, reduce=args.reduce)
     train(model, config, store, args.out, device=args.device, workers=args.workers, resume=args.resume,
           progress=not args.quiet)
 

@@ -202,7 +202,12 @@ class DemoConfig:
                   "look": self.look in LOOKS, "schedule": self.schedule in SCHEDULES,
                   "dependent_stages": set(self.dependent_stages) <= set(STAGES["pose-dependent"])
                   and len(self.dependent_stages) > 0}
-        _require(self, "demo", checks, "at least one subject per partition, 32 <= size <= render_size")
+        _require(self, "demo", checks, f"at least one subject per partition, frames >= 3, 32 <= size <= render_size, "
+                 f"an odd median, look one of {', '.join(LOOKS)}, schedule one of {', '.join(SCHEDULES)}")
+        self.synth()  # the configs it makes check the rest: one clear error now, not after rendering
+        for kind in MODEL_KINDS:
+            self.model(kind)
+            self.train(kind)
 
     def synth(self) -> SynthConfig:
         return SynthConfig(train_subjects=self.train_subjects, valid_subjects=self.valid_subjects,
