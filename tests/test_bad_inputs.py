@@ -241,3 +241,13 @@ def test_other_libraries_log_lines_reach_the_terminal_only_with_verbose(tmp_path
     assert "torchvision" not in quiet.stderr and "onnx_ir" not in quiet.stderr and "Warning" not in quiet.stderr
     assert quiet.stderr.count("\n") <= 1 and "largest |onnxruntime - torch|" in quiet.stdout
     assert "onnx_ir" in export("-v").stderr
+
+
+def test_the_library_refuses_the_same_nonsense_as_the_command_line():
+    from poseau.evaluate.evaluation import evaluate_model
+    from poseau.explain.saliency import draw_saliency
+
+    with pytest.raises(PoseauError, match="batch_size must be at least 1, got -1"):
+        evaluate_model("m.pt", "store", batch_size=-1)
+    with pytest.raises(PoseauError, match="frames and batch_size must be at least 1, got 0 and 16"):
+        draw_saliency("m.pt", "store", "out", frames=0)

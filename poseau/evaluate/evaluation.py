@@ -83,6 +83,8 @@ def evaluate_model(model: str | os.PathLike | IntensityModel, store: FrameStore 
     filter) and score the result."""
     if median < 1 or median % 2 == 0:
         raise PoseauError(f"the median filter's width must be odd and positive, got {median}")
+    if batch_size < 1:
+        raise PoseauError(f"batch_size must be at least 1, got {batch_size}")
     store = store if isinstance(store, FrameStore) else FrameStore(store)
     source = "" if isinstance(model, IntensityModel) else str(model)
     net = model if isinstance(model, IntensityModel) else load_model(model, device=device)
