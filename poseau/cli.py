@@ -210,7 +210,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(f"report: {page} (and {md})")
 
 
-def cmd_predict(args: argparse.Namespace) -> None:
+def cmd_predict(args: argparse.Namespace) -> int:
     from poseau.infer.outputs import predict_inputs
 
     problems, written = 0, 0
@@ -225,9 +225,12 @@ def cmd_predict(args: argparse.Namespace) -> None:
         else:
             written += 1
             print(f"{path} -> {result}")
+    if problems == 1 and len(args.inputs) == 1:
+        return 2  # its one line says it all
     if problems:
         raise PoseauError(f"{problems} problem{'s' * (problems > 1)} (listed above); {written} of "
                           f"{len(args.inputs)} inputs written")
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -501,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet = args.quiet or os.environ.get("RANK", "0") != "0"  # under torchrun, rank 0 alone reports
     _set_up_logging(quiet, args.verbose)
     try:
-        args.func(args)
+        return args.func(args) or 0
     except PoseauError as exc:
         print(f"poseau: error: {exc}", file=sys.stderr)
         return 2
@@ -517,4 +520,3 @@ def main(argv: list[str] | None = None) -> int:
         print("poseau: internal error: this is a bug in poseau; please report it with the traceback above",
               file=sys.stderr)
         return 1
-    return 0
