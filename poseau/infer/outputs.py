@@ -73,7 +73,6 @@ def predict_inputs(inputs: list[str | os.PathLike], model, out: str | os.PathLik
         raise PoseauError(f"inputs share the output name {', '.join(clash)}; predict them into separate --out folders")
     runner = load_runner(model, runtime=runtime, device=device)
     finder = model_detector(runner, detector)
-    out.mkdir(parents=True, exist_ok=True)
     options = dict(detector=finder, all_faces=all_faces, median=median, batch_size=batch_size, device=device,
                    crop_scale=crop_scale, progress=progress)
     for path, name in zip(inputs, names, strict=True):
