@@ -35,6 +35,21 @@ SEQUENCE_FPS = 30.0          # frame rate given to a folder of images, for its t
 DETECT_EVERY = 3             # predict on a video: faces detected on every 3rd frame, followed between
 
 
+def check_options(*, median: int = 1, fps: float = SEQUENCE_FPS, crop_scale: float | None = None,
+                  batch_size: int | None = None, detect_every: int = 1, frames: int = 1) -> None:
+    """The options above as the library takes them (predict, evaluate, saliency), or a PoseauError naming the
+    first that is out of range; the command line checks the same ranges as it parses them."""
+    checks = [("median", median, median >= 1 and median % 2 == 1, "an odd width >= 1 (1: no filter)"),
+              ("fps", fps, fps > 0, "above 0"), ("crop_scale", crop_scale, crop_scale is None or crop_scale > 0,
+                                                 "above 0"),
+              ("batch_size", batch_size, batch_size is None or batch_size >= 1, "at least 1"),
+              ("detect_every", detect_every, detect_every >= 1, "at least 1"),
+              ("frames", frames, frames >= 1, "at least 1")]
+    for name, value, ok, allowed in checks:
+        if not ok:
+            raise PoseauError(f"{name} must be {allowed}, got {value}")
+
+
 @dataclass(frozen=True)
 class SynthConfig:
     """What `poseau synth` renders: subjects per partition, tasks, frames, image size, seed, realism."""

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from poseau.cli import main
+from poseau.config import check_options
 from poseau.errors import PoseauError
-from poseau.infer.predict import check_options
 
 # (arguments, what the one line must contain)
 OPTIONS = [
@@ -249,5 +249,5 @@ def test_the_library_refuses_the_same_nonsense_as_the_command_line():
 
     with pytest.raises(PoseauError, match="batch_size must be at least 1, got -1"):
         evaluate_model("m.pt", "store", batch_size=-1)
-    with pytest.raises(PoseauError, match="frames and batch_size must be at least 1, got 0 and 16"):
+    with pytest.raises(PoseauError, match="frames must be at least 1, got 0"):
         draw_saliency("m.pt", "store", "out", frames=0)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from poseau.config import EVAL_BATCH, EVAL_PARTITION, MEDIAN_WIDTH
+from poseau.config import EVAL_BATCH, EVAL_PARTITION, MEDIAN_WIDTH, check_options
 from poseau.constants import POSE_COLUMNS, VIEW_POSE_GROUP
 from poseau.data.smoothing import smooth_sequences
 from poseau.data.store import FrameStore
@@ -81,10 +81,7 @@ def evaluate_model(model: str | os.PathLike | IntensityModel, store: FrameStore 
                    progress: bool = True) -> Evaluation:
     """Predict every frame of ``partition`` (or "all"), median-filter each sequence (``median`` = 1: no
     filter) and score the result."""
-    if median < 1 or median % 2 == 0:
-        raise PoseauError(f"the median filter's width must be odd and positive, got {median}")
-    if batch_size < 1:
-        raise PoseauError(f"batch_size must be at least 1, got {batch_size}")
+    check_options(median=median, batch_size=batch_size)
     store = store if isinstance(store, FrameStore) else FrameStore(store)
     source = "" if isinstance(model, IntensityModel) else str(model)
     net = model if isinstance(model, IntensityModel) else load_model(model, device=device)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from poseau.config import EVAL_PARTITION, SALIENCY_BATCH, SALIENCY_FRAMES
+from poseau.config import EVAL_PARTITION, SALIENCY_BATCH, SALIENCY_FRAMES, check_options
 from poseau.data.preprocess import Preprocessing
 from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
@@ -161,8 +161,7 @@ def draw_saliency(model: str | os.PathLike, store: FrameStore | str, out: str | 
             partition: str = EVAL_PARTITION, frames: int = SALIENCY_FRAMES, aus: list[str] | None = None,
             device: str = "cpu", batch_size: int = SALIENCY_BATCH, progress: bool = True) -> Path:
     """`poseau saliency`: predict ``partition``, then draw the maps of the top ``frames`` per AU and view."""
-    if frames < 1 or batch_size < 1:
-        raise PoseauError(f"frames and batch_size must be at least 1, got {frames} and {batch_size}")
+    check_options(frames=frames, batch_size=batch_size)
     out = out_folder(out)
     store = store if isinstance(store, FrameStore) else FrameStore(store)
     net = load_model(model, device=device)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from poseau.config import DETECT_EVERY, SEQUENCE_FPS
+from poseau.config import DETECT_EVERY, SEQUENCE_FPS, check_options
 from poseau.constants import IMAGE_SUFFIXES
 from poseau.errors import PoseauError
 from poseau.fileio import atomic_path, out_folder
-from poseau.infer.predict import check_options, model_detector, predict_images, predict_video
+from poseau.infer.predict import model_detector, predict_images, predict_video
 from poseau.infer.runners import load_runner
 from poseau.plotting import pyplot, save_figure
 

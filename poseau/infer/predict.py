@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from poseau.config import DETECT_EVERY, SEQUENCE_FPS
+from poseau.config import DETECT_EVERY, SEQUENCE_FPS, check_options
 from poseau.constants import POSE_COLUMNS
 from poseau.data.smoothing import smooth_sequences
 from poseau.data.video import count_frames
@@ -154,19 +154,6 @@ def model_detector(runner, detector=None):
     if detector is None:
         detector = runner.preprocessing.face_detector or "auto"
     return make_detector(detector)
-
-
-def check_options(*, median: int = 1, fps: float = SEQUENCE_FPS, crop_scale: float | None = None,
-                  batch_size: int | None = None, detect_every: int = 1) -> None:
-    """The options of predict, or a PoseauError naming the first that is out of range."""
-    checks = [("median", median, median >= 1 and median % 2 == 1, "an odd width >= 1 (1: no filter)"),
-              ("fps", fps, fps > 0, "above 0"), ("crop_scale", crop_scale, crop_scale is None or crop_scale > 0,
-                                                 "above 0"),
-              ("batch_size", batch_size, batch_size is None or batch_size >= 1, "at least 1"),
-              ("detect_every", detect_every, detect_every >= 1, "at least 1")]
-    for name, value, ok, allowed in checks:
-        if not ok:
-            raise PoseauError(f"{name} must be {allowed}, got {value}")
 
 
 def _run(frames: Iterable[Frame], source: str, total: int | None, model, *, detector, all_faces, median,
