@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from poseau.config import PretrainConfig
 from poseau.constants import __version__
+from poseau.evaluate.tables import Table, to_markdown
 from poseau.fileio import write_text_atomic
 
 TARGETS = {"real mean r": 0.7, "real AU06/AU12 r": 0.93, "real lowest r": 0.4, "synthetic ICC": 0.85,
            "synthetic lowest view ICC": 0.8, "synthetic RMSE": 0.6, "neutral mean": 0.3}
 
 
-def _row(cells) -> str:
-    return "| " + " | ".join(str(c) for c in cells) + " |"
-
-
-def _table(header: list[str], rows: list[list]) -> list[str]:
-    return [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)]
+def _table(rows: tuple[str, ...], columns: list[str], values: list[list[float]]) -> str:
+    """A Markdown table as the evaluation's tables are written (poseau.evaluate.tables)."""
+    return to_markdown(Table("", "", rows, (("", tuple(columns)),), np.array(values, np.float64)))
 
 
 def _f(value) -> str:
@@ -34,8 +34,8 @@ def _synthetic(scores: dict) -> list[str]:
         aus = list(s["aus"])
         lines += [f"**{what}**: {s['frames']} frames, mean ICC {_f(s['icc'])}, PCC {_f(s['pcc'])}, "
                   f"RMSE {_f(s['rmse'])}; ICC per view " + ", ".join(f"{v} {_f(i)}" for v, i in s["views"].items()),
-                  "", *_table(["", *aus], [[m.upper(), *(_f(s["aus"][a][m]) for a in aus)]
-                                           for m in ("icc", "pcc", "rmse")]), ""]
+                  "", _table(("ICC", "PCC", "RMSE"), aus,
+                             [[s["aus"][a][m] for a in aus] for m in ("icc", "pcc", "rmse")])]
     return lines
 
 
@@ -46,7 +46,7 @@ def _real(scores: dict) -> list[str]:
     aus = list(real["aus"])
     lines = [f"Pearson r with {real['reference']} on {real['frames']} frames of {len(real['videos'])} videos "
              f"({', '.join(real['videos'])}), pooled; OpenFace is a reference, not ground truth.", "",
-             *_table(["", *aus, "mean"], [["r", *(_f(real["aus"][a]) for a in aus), _f(real["mean"])]]), ""]
+             _table(("r",), [*aus, "mean"], [[*(real["aus"][a] for a in aus), real["mean"]]])]
     if scores.get("images_top2"):
         lines += ["The two strongest AUs predicted on each photo of the media folder: "
                   + "; ".join(f"{name}: {', '.join(top)}" for name, top in scores["images_top2"].items()), ""]
@@ -65,13 +65,14 @@ def _weakest(scores: dict, k: int = 3) -> str:
     return "; ".join(parts) or "not measured"
 
 
-def model_card(config: PretrainConfig, scores: dict, model) -> str:
+def model_card(config: PretrainConfig, scores: dict) -> str:
     neutral = scores["neutral"]
     recipe = " ".join(f"--{k.replace('_', '-')} {v if not isinstance(v, list | tuple) else ','.join(map(str, v))}"
                       for k, v in scores["recipe"].items() if k != "config")
     lines = [
         f"# {config.name}", "",
-        f"AU intensity (FERA's 0-5) for {', '.join(model.aus)} from one face per frame, any head pose; the "
+        f"AU intensity (FERA's 0-5) for {', '.join(scores['synthetic_holdout']['aus'])} from one face per frame, "
+        "any head pose; the "
         "pose-invariant and pose-dependent models of Zhou, Pi & Shi (FERA 2017), mixed per AU. Made by poseau "
         f"{__version__} with `poseau pretrain`; its two models trained for {scores['train_minutes']:.0f} minutes "
         f"({scores['train_device']}); "
@@ -116,5 +117,5 @@ def model_card(config: PretrainConfig, scores: dict, model) -> str:
     return "\n".join(lines)
 
 
-def write_model_card(config: PretrainConfig, scores: dict, model, path: str | os.PathLike) -> None:
-    write_text_atomic(path, model_card(config, scores, model))
+def write_model_card(config: PretrainConfig, scores: dict, path: str | os.PathLike) -> None:
+    write_text_atomic(path, model_card(config, scores))

@@ -15,6 +15,7 @@ from poseau.config import (
     EVAL_BATCH,
     EVAL_PARTITION,
     MEDIAN_WIDTH,
+    RENDER_WORKERS,
     SALIENCY_BATCH,
     SALIENCY_FRAMES,
     SEQUENCE_FPS,
@@ -104,7 +105,7 @@ def _add_synth_args(p: argparse.ArgumentParser, defaults: SynthConfig) -> None:
                    "background; varied: lights, backgrounds, pose, skin, creases and camera vary per sequence")
     p.add_argument("--backgrounds", default=defaults.backgrounds,
                    help="a folder of your own images to use as backgrounds (varied look)")
-    p.add_argument("--workers", type=_at_least(1), default=min(4, os.cpu_count() or 1), help="processes")
+    p.add_argument("--workers", type=_at_least(1), default=RENDER_WORKERS, help="processes")
     p.add_argument("--no-contact-sheet", action="store_true")
 
 
@@ -132,7 +133,6 @@ def _recipe_config(cls, args: argparse.Namespace):
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from poseau.config import DemoConfig
     from poseau.demo import run_demo
 
     page = run_demo(_recipe_config(DemoConfig, args), args.out, face_model=args.face_model, workers=args.workers,
@@ -141,7 +141,6 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_pretrain(args: argparse.Namespace) -> None:
-    from poseau.config import PretrainConfig
     from poseau.pretrain import run_pretrain
 
     folder = run_pretrain(_recipe_config(PretrainConfig, args), args.out, face_model=args.face_model,
@@ -150,7 +149,7 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
 
 
 def cmd_models(args: argparse.Namespace) -> None:
-    from poseau.models.shipped import DEFAULT_MODEL, SHIPPED
+    from poseau.models.shipped import SHIPPED
 
     for name, shipped in SHIPPED.items():
         scores = shipped.scores()
@@ -167,7 +166,8 @@ def _add_recipe_args(p: argparse.ArgumentParser, cls, out: str) -> None:
 
     p.add_argument("--out", default=out, help=f"output folder (default: {out})")
     _add_model_arg(p)
-    p.add_argument("--workers", type=_at_least(1), help="processes for rendering and preparing (default: up to 4)")
+    p.add_argument("--workers", type=_at_least(1), default=RENDER_WORKERS,
+                   help=f"processes for rendering and preparing (default: {RENDER_WORKERS})")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
     for field in dataclasses.fields(cls):
         kind = {bool: _yes_no, tuple: _names}.get(type(field.default), type(field.default))
@@ -387,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("pretrain", help="the recipe of the shipped model: the demo at scale, held-out scores, "
-                       "the half-precision model file and its model card")
+                       "the compact model file and its model card")
     _add_recipe_args(p, PretrainConfig, "poseau-pretrain")
     p.add_argument("--media", help="a folder with videos/ and reference/ (OpenFace CSVs) and images/, to score "
                    "the model on real faces too")

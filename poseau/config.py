@@ -33,6 +33,7 @@ SALIENCY_FRAMES = 100        # frames with the highest predictions per AU and vi
 SALIENCY_BATCH = 16          # frames per gradient call
 SEQUENCE_FPS = 30.0          # frame rate given to a folder of images, for its timestamps
 DETECT_EVERY = 3             # predict on a video: faces detected on every 3rd frame, followed between
+RENDER_WORKERS = min(4, os.cpu_count() or 1)  # processes that render and prepare (synth, demo, pretrain)
 
 
 def check_options(*, median: int = 1, fps: float = SEQUENCE_FPS, crop_scale: float | None = None,
@@ -228,6 +229,10 @@ class DemoConfig:
         return SynthConfig(train_subjects=self.train_subjects, valid_subjects=self.valid_subjects,
                            test_subjects=self.test_subjects, frames=self.frames, size=self.render_size,
                            seed=self.seed, look=self.look)
+
+    def prepare(self, root: str | os.PathLike) -> PrepareConfig:
+        """How its renders in ``root`` become a store: at the models' size, cut as predict cuts a face."""
+        return PrepareConfig(dataset="fera2017", root=str(root), size=self.size, face_crop=self.face_crop)
 
     def model(self, kind: str) -> ModelConfig:
         return ModelConfig(kind=kind, backbone=self.backbone, aus=AUS, size=self.size, reduce=self.reduce)

@@ -19,7 +19,7 @@ import os
 import time
 from pathlib import Path
 
-from poseau.config import DemoConfig, PrepareConfig, SynthConfig, load_config, save_config
+from poseau.config import RENDER_WORKERS, DemoConfig, SynthConfig, load_config, save_config
 from poseau.constants import MODEL_KINDS
 from poseau.data.store import prepare
 from poseau.errors import PoseauError
@@ -62,12 +62,11 @@ def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-
     if (out / config.FILE).is_file() and load_config(type(config), out / config.FILE) != config:
         raise PoseauError(f"{out}: holds a run of another config ({out / config.FILE}); choose another --out or "
                           "delete it")
-    workers = workers or min(4, os.cpu_count() or 1)
+    workers = workers or RENDER_WORKERS
     tic = time.perf_counter()
     save_config(config, out / config.FILE)
     render_once(config.synth(), out / "data", face_model, workers, progress)
-    store = prepare(PrepareConfig(dataset="fera2017", root=str(out / "data"), size=config.size,
-                                  face_crop=config.face_crop), out / "store", workers=workers, progress=progress)
+    store = prepare(config.prepare(out / "data"), out / "store", workers=workers, progress=progress)
     log.info("frame store %s: %s", store.path, store.meta["summary"])
     models = {}
     for kind in MODEL_KINDS:

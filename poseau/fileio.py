@@ -41,7 +41,8 @@ def out_folder(path: str | os.PathLike) -> Path:
 
 
 def out_file(path: str | os.PathLike) -> Path:
-    """``path`` as an output file (its folder made where missing), before any work; a PoseauError otherwise."""
+    """``path`` as an output file, checked before any work as ``out_folder`` checks its folder: not a folder
+    itself; a PoseauError otherwise."""
     path = Path(path)
     if path.is_dir():
         raise PoseauError(f"{path}: is a folder, not a file; give the file to write")

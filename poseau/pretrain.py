@@ -26,7 +26,7 @@ import pandas as pd
 import torch
 
 from poseau.card import write_model_card
-from poseau.config import PrepareConfig, PretrainConfig, to_dict
+from poseau.config import RENDER_WORKERS, PretrainConfig, to_dict
 from poseau.data.store import FrameStore, prepare
 from poseau.demo import render_once, run_demo
 from poseau.evaluate.evaluation import evaluate_model, write_evaluation
@@ -47,8 +47,7 @@ def score_summary(scores: dict) -> dict:
 
 
 def _store(config: PretrainConfig, data: Path, out: Path, workers: int, progress: bool) -> FrameStore:
-    return prepare(PrepareConfig(dataset="fera2017", root=str(data), size=config.size, face_crop=config.face_crop),
-                   out, workers=workers, progress=progress)
+    return prepare(config.prepare(data), out, workers=workers, progress=progress)
 
 
 def neutral_intensity(model, store: FrameStore, progress: bool) -> dict:
@@ -104,7 +103,7 @@ def write_scores(config: PretrainConfig, path: Path, scores: dict, device: str) 
               "train_device": f"{device}, {torch.get_num_threads()} threads",
               "recipe": {"config": type(config).__name__, **to_dict(config)}}
     write_text_atomic(path.parent / SCORES_FILE, json.dumps(scores, indent=1) + "\n")
-    write_model_card(config, scores, load_model(path), path.parent / CARD_FILE)
+    write_model_card(config, scores, path.parent / CARD_FILE)
 
 
 def run_pretrain(config: PretrainConfig | None = None, out: str | os.PathLike = "poseau-pretrain", *,
@@ -113,7 +112,7 @@ def run_pretrain(config: PretrainConfig | None = None, out: str | os.PathLike = 
     """Run the recipe into ``out``; the folder of the model to ship (OUT/NAME)."""
     config = config or PretrainConfig()
     out = Path(out)
-    workers = workers or min(4, os.cpu_count() or 1)
+    workers = workers or RENDER_WORKERS
     tic = time.perf_counter()
     run_demo(config, out, face_model=face_model, workers=workers, device=device, progress=progress)
     path = write_model(config, out)

@@ -1,10 +1,11 @@
 """`poseau pretrain` end to end on a tiny configuration: the demo's steps, the held-out and neutral faces, the
-half-precision model with its scores and model card, and a second run that reuses what the first finished."""
+compact model with its scores and model card, and a second run that reuses what the first finished."""
 
 import json
 
 import pandas as pd
 import pytest
+from test_demo import TINY as DEMO_TINY
 
 from poseau.cli import main
 from poseau.config import PretrainConfig
@@ -12,10 +13,7 @@ from poseau.errors import PoseauError
 from poseau.models.checkpoint import load_model
 from poseau.models.shipped import CARD_FILE, MODEL_FILE, SCORES_FILE
 
-TINY = ["--train-subjects", "2", "--valid-subjects", "1", "--test-subjects", "1", "--frames", "6",
-        "--render-size", "64", "--size", "32", "--reduce", "8", "--per-class", "2", "--val-per-class", "1",
-        "--max-epochs", "1", "--saliency-frames", "2", "--holdout-subjects", "1", "--neutral-subjects", "1",
-        "--workers", "2", "--name", "tiny-v0"]
+TINY = [*DEMO_TINY, "--reduce", "8", "--holdout-subjects", "1", "--neutral-subjects", "1", "--name", "tiny-v0"]
 
 
 @pytest.mark.slow
@@ -33,7 +31,7 @@ def test_pretrain_writes_the_model_to_ship_with_its_scores_and_card(face_model_f
     holdout = json.loads((out / "holdout" / "mixed" / "metrics.json").read_text())
     assert scores["synthetic_holdout"]["icc"] == pytest.approx(holdout["mean"]["icc"])
     assert set(scores["synthetic_holdout"]["views"]) == {str(v) for v in range(1, 10)}
-    assert scores["neutral"]["frames"] == 6 * 9 and 0 <= scores["neutral"]["mean"] <= 5
+    assert scores["neutral"]["frames"] == 8 * 9 and 0 <= scores["neutral"]["mean"] <= 5
     assert scores["recipe"]["config"] == "PretrainConfig" and scores["recipe"]["holdout_seed"] == 1000
     card = (folder / CARD_FILE).read_text()
     assert card.startswith("# tiny-v0") and "MIT" in card and "Apache 2.0" in card
