@@ -2,7 +2,7 @@
 default model of `poseau predict`.
 
 Each lives in its own folder of poseau/weights/:
-    model.pt       the model file (half precision weights; `load_model` reads it as any other)
+    model.pt       the model file (large weights in int8, the rest in half precision; `load_model` reads it)
     MODEL_CARD.md  what it was trained on, how to make it again, licences, intended use, limits and scores
     scores.json    the scores the card shows, as its recipe (`poseau pretrain`) measured them
 """
