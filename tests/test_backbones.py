@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from poseau.errors import PoseauError
-from poseau.models.backbone import load_matching
-from poseau.models.weights import BACKBONES, create_backbone, imagenet_file
+from poseau.models.backbones import BACKBONES, create_backbone, imagenet_file
+from poseau.models.torch_files import load_matching
 
 
 def test_every_backbone_name_of_the_config_is_built():
@@ -66,17 +66,17 @@ def test_vgg16_loads_a_torchvision_file_and_refuses_a_wrong_one(tmp_path):
 def test_vgg16_download_checks_the_hash_prefix(tmp_path, monkeypatch):
     import hashlib
 
-    from poseau.models import weights
+    from poseau.models import backbones
 
     source = tmp_path / "served.pth"
     torchvision_style_vgg16(source)
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("POSEAU_VGG16_WEIGHTS", raising=False)
-    monkeypatch.setattr(weights, "VGG16_SHA256_PREFIX", digest[:8])
+    monkeypatch.setattr(backbones, "VGG16_SHA256_PREFIX", digest[:8])
     path = imagenet_file("vgg16", url=source.as_uri(), progress=False)
     assert path.read_bytes() == source.read_bytes() and str(tmp_path / "cache") in str(path)
-    monkeypatch.setattr(weights, "VGG16_SHA256_PREFIX", "00000000" if digest[:8] != "00000000" else "11111111")
+    monkeypatch.setattr(backbones, "VGG16_SHA256_PREFIX", "00000000" if digest[:8] != "00000000" else "11111111")
     path.unlink()
     with pytest.raises(PoseauError, match="checksum mismatch"):
         imagenet_file("vgg16", url=source.as_uri(), progress=False)

@@ -11,9 +11,10 @@ import poseau.models.shipped as shipped
 from poseau.cli import main
 from poseau.config import ModelConfig
 from poseau.errors import PoseauError
-from poseau.infer.predict import predict_video
+from poseau.infer.predictor import predict_video
 from poseau.infer.reference import agree_with_reference
 from poseau.models.checkpoint import compact_record, load_model, mixed_record, model_record, save_atomic
+from poseau.models.locate import locate_model
 from poseau.models.mixed import MixedModel
 from poseau.models.model import AUModel
 
@@ -65,7 +66,7 @@ def test_shipped_names_resolve_to_their_files_and_a_missing_file_says_so(tmp_pat
     (tmp_path / name).mkdir()
     save_atomic(model_record(random_model("pose-invariant", ("AU12",), 3)), tmp_path / name / "model.pt")
     assert load_model(name).aus == ("AU12",)
-    assert shipped.model_path(tmp_path / "other.pt") == tmp_path / "other.pt"  # paths stay paths
+    assert locate_model(tmp_path / "other.pt") == tmp_path / "other.pt"  # paths stay paths
 
 
 @pytest.mark.skipif(not shipped.SHIPPED[shipped.DEFAULT_MODEL].path.is_file(), reason="not shipped yet")

@@ -28,12 +28,12 @@ from poseau.constants import POSE_GROUPS, VIEW_POSE_GROUP, __version__
 from poseau.data.preprocess import Preprocessing
 from poseau.errors import PoseauError
 from poseau.fileio import atomic_path
-from poseau.models.backbone import InputSpec, torch_load
 from poseau.models.devices import torch_device
+from poseau.models.input_spec import InputSpec
+from poseau.models.locate import locate_model
 from poseau.models.mixed import MixedModel
 from poseau.models.model import AUModel
-from poseau.models.runs import RunFiles
-from poseau.models.shipped import model_path
+from poseau.models.torch_files import torch_load
 
 CHECKPOINT_FORMAT = 1
 # Smaller weights (depthwise and first convolutions) stay in half precision: in int8 they moved the demo's
@@ -94,9 +94,7 @@ def save_atomic(obj: dict, path: str | os.PathLike) -> Path:
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
     """The record of a model file, a training run folder's model.pt, or a shipped model (by name)."""
-    path = model_path(path)
-    if Path(path).is_dir() and RunFiles.is_run(path):
-        path = RunFiles(path).model
+    path = locate_model(path)
     record = torch_load(path, "poseau model file")
     if not isinstance(record, dict) or not ("model" in record or "mixed" in record):
         raise PoseauError(f"{path}: not a poseau model file (no model record)")

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from poseau.models.backbone import InputSpec
+from poseau.models.input_spec import InputSpec
 from poseau.scales import PIXEL_MAX
 
 # (repeats, kernel, stride, expansion, output channels) per stage, as in EfficientNet-B0

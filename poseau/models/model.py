@@ -24,8 +24,8 @@ from poseau.config import ModelConfig
 from poseau.constants import MODEL_KINDS
 from poseau.data.preprocess import Preprocessing
 from poseau.errors import PoseauError
+from poseau.models.backbones import BACKBONES, create_backbone
 from poseau.models.heads import PoseDependentHead, PoseInvariantHead
-from poseau.models.weights import BACKBONES, create_backbone
 from poseau.scales import unit_to_intensity
 
 HEADS = dict(zip(MODEL_KINDS, (PoseInvariantHead, PoseDependentHead), strict=True))

@@ -10,11 +10,8 @@ Each lives in its own folder of poseau/weights/:
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
-
-from poseau.errors import PoseauError
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 MODEL_FILE, CARD_FILE, SCORES_FILE = "model.pt", "MODEL_CARD.md", "scores.json"
@@ -50,14 +47,3 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
 )}
 DEFAULT_MODEL = "poseau-au7-v1"
 
-
-def model_path(model: str | os.PathLike) -> Path:
-    """The file of a shipped model's name, else ``model`` as a path."""
-    name = str(model)
-    if name in SHIPPED and not Path(name).exists():
-        path = SHIPPED[name].path
-        if not path.is_file():
-            raise PoseauError(f"{name}: the shipped model's file {path} is missing from this installation; "
-                              "reinstall poseau, or give a model file with --model")
-        return path
-    return Path(model)

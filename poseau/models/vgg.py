@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from poseau.models.backbone import InputSpec
+from poseau.models.input_spec import InputSpec
 
 # channels per conv layer, "M" = 2x2 max pool: configuration D of Simonyan & Zisserman
 VGG16_LAYERS = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")

@@ -19,8 +19,8 @@ from platformdirs import user_cache_dir
 from poseau.constants import BACKBONE_NAMES
 from poseau.download import fetch
 from poseau.errors import PoseauError
-from poseau.models.backbone import load_matching, torch_load
 from poseau.models.efficientnet_lite import EfficientNetLite0
+from poseau.models.torch_files import load_matching, torch_load
 from poseau.models.vgg import VGG16Features
 
 log = logging.getLogger(__name__)
