@@ -23,11 +23,12 @@ import torch
 from poseau.config import ModelConfig
 from poseau.constants import AUS
 from poseau.data.video import iter_frames
-from poseau.export.onnx import OnnxRunner, onnx_bytes
 from poseau.faces.detect import make_detector
-from poseau.infer.predict import default_batch, predict_video
-from poseau.infer.runners import TorchRunner
+from poseau.infer.predict import default_batch
+from poseau.infer.predictor import predict_video
+from poseau.infer.runners import OnnxRunner, TorchRunner
 from poseau.models.model import AUModel
+from poseau.models.onnx_graph import onnx_bytes
 
 
 def rate(fn, frames: int) -> float:

@@ -17,10 +17,10 @@ _PUBLIC = {
     "load_model": "poseau.models.checkpoint", "MixedModel": "poseau.models.mixed",
     "evaluate_model": "poseau.evaluate.evaluation", "evaluate_models": "poseau.evaluate.evaluation",
     "select_mixed": "poseau.evaluate.selection", "draw_saliency": "poseau.explain.saliency",
-    "write_report": "poseau.report", "predict_video": "poseau.infer.predict",
-    "predict_images": "poseau.infer.predict", "export_onnx": "poseau.export.onnx",
-    "DemoConfig": "poseau.config", "run_demo": "poseau.demo",
-    "PretrainConfig": "poseau.config", "run_pretrain": "poseau.pretrain",
+    "write_report": "poseau.report", "Predictor": "poseau.infer.predictor", "predict_video": "poseau.infer.predictor",
+    "predict_images": "poseau.infer.predictor", "export_onnx": "poseau.export.onnx",
+    "DemoConfig": "poseau.recipes", "run_demo": "poseau.demo",
+    "PretrainConfig": "poseau.recipes", "run_pretrain": "poseau.pretrain",
 }
 __all__ = [*_PUBLIC, "__version__"]
 

@@ -6,10 +6,10 @@ import os
 
 import numpy as np
 
-from poseau.config import PretrainConfig
 from poseau.constants import __version__
 from poseau.evaluate.tables import Table, to_markdown
 from poseau.fileio import write_text_atomic
+from poseau.recipes import PretrainConfig
 
 TARGETS = {"real mean r": 0.7, "real AU06/AU12 r": 0.93, "real lowest r": 0.4, "synthetic ICC": 0.85,
            "synthetic lowest view ICC": 0.8, "synthetic RMSE": 0.6, "neutral mean": 0.3}

@@ -10,8 +10,13 @@ import traceback
 import warnings
 from pathlib import Path
 
-from poseau.config import (
-    DETECT_EVERY,
+from poseau.config import ModelConfig, PrepareConfig, SynthConfig, TrainConfig
+from poseau.constants import AUS
+from poseau.errors import PoseauError
+from poseau.fileio import out_folder
+from poseau.models.shipped import DEFAULT_MODEL
+from poseau.options import (
+    AT_LEAST_0,
     EVAL_BATCH,
     EVAL_PARTITION,
     MEDIAN_WIDTH,
@@ -19,123 +24,41 @@ from poseau.config import (
     SALIENCY_BATCH,
     SALIENCY_FRAMES,
     SEQUENCE_FPS,
-    DemoConfig,
-    PrepareConfig,
-    PretrainConfig,
-    SynthConfig,
+    PredictOptions,
+    add_options,
+    among,
+    arg_type,
+    from_options,
+    parse_aus,
+    typed,
 )
-from poseau.constants import AUS, DATASETS, DEFAULT_CROP_SCALE, LOOKS, RUNTIMES, VIEWS
-from poseau.errors import PoseauError
-from poseau.models.shipped import DEFAULT_MODEL
+from poseau.recipes import DemoConfig, PretrainConfig
 
 
-def _views(text: str) -> tuple[int, ...]:
-    try:
-        views = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"views must be comma-separated numbers 1-9, got {text!r}") from None
-    if not set(views) <= set(VIEWS):
-        raise argparse.ArgumentTypeError(f"views must be among 1-9, got {text!r}")
-    return views
-
-
-def _yes_no(text: str) -> bool:
-    if text.lower() in ("yes", "true", "1", "on"):
-        return True
-    if text.lower() in ("no", "false", "0", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
-
-
-def _at_least(low: int):
-    """An argparse type: a whole number >= ``low``."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
-        return value
-    return parse
-
-
-def _positive(text: str) -> float:
-    """An argparse type: a number above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
-
-
-def _odd_width(text: str) -> int:
-    """An argparse type: a median filter width, odd and positive (1: no filter)."""
-    value = _at_least(1)(text)
-    if value % 2 == 0:
-        raise argparse.ArgumentTypeError(f"must be odd (1, 3, 5, ...), got {value}")
-    return value
-
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(t.strip() for t in text.split(",") if t.strip())
-
-
-def _add_model_arg(p: argparse.ArgumentParser) -> None:
+def _add_face_model(p: argparse.ArgumentParser) -> None:
     p.add_argument("--face-model", help="face model npz (default: $POSEAU_FACE_MODEL, then the user cache)")
 
 
-def _add_synth_args(p: argparse.ArgumentParser, defaults: SynthConfig) -> None:
-    _add_model_arg(p)
-    p.add_argument("--train-subjects", type=int, default=defaults.train_subjects)
-    p.add_argument("--valid-subjects", type=int, default=defaults.valid_subjects)
-    p.add_argument("--test-subjects", type=int, default=defaults.test_subjects)
-    p.add_argument("--tasks", type=int, default=defaults.tasks, help="tasks per subject (1-8)")
-    p.add_argument("--frames", type=int, default=defaults.frames, help="frames per sequence")
-    p.add_argument("--size", type=int, default=defaults.size, help="image size in pixels")
-    p.add_argument("--seed", type=int, default=defaults.seed)
-    p.add_argument("--views", type=_views, default=defaults.views, help="comma-separated, e.g. 4,5,6")
-    p.add_argument("--no-distractors", action="store_true", help="no blinks, jaw opening or outer brow raises")
-    p.add_argument("--missing-rate", type=float, default=defaults.missing_rate, help="share of frames labelled 9")
-    p.add_argument("--jitter", type=float, default=defaults.jitter_deg, help="head jitter std in degrees")
-    p.add_argument("--supersample", type=int, default=defaults.supersample, help="anti-aliasing factor")
-    p.add_argument("--look", choices=LOOKS, default=defaults.look, help="studio: one white light on a flat "
-                   "background; varied: lights, backgrounds, pose, skin, creases and camera vary per sequence")
-    p.add_argument("--backgrounds", default=defaults.backgrounds,
-                   help="a folder of your own images to use as backgrounds (varied look)")
-    p.add_argument("--workers", type=_at_least(1), default=RENDER_WORKERS, help="processes")
-    p.add_argument("--no-contact-sheet", action="store_true")
+def _add_workers(p: argparse.ArgumentParser, default: int | None, what: str = "processes") -> None:
+    p.add_argument("--workers", type=typed("workers"), default=default, help=f"{what} (default: {default})")
 
 
-def _synth_config(args: argparse.Namespace) -> SynthConfig:
-    return SynthConfig(
-        train_subjects=args.train_subjects, valid_subjects=args.valid_subjects, test_subjects=args.test_subjects,
-        tasks=args.tasks, frames=args.frames, size=args.size, seed=args.seed, views=args.views,
-        distractors=not args.no_distractors, missing_rate=args.missing_rate, jitter_deg=args.jitter,
-        supersample=args.supersample, look=args.look, backgrounds=args.backgrounds,
-    )
+def _add_device(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps (default: cpu)")
 
 
 def cmd_synth(args: argparse.Namespace) -> None:
     from poseau.synth.generate import synthesize
 
-    out = synthesize(_synth_config(args), args.out, face_model=args.face_model, workers=args.workers,
-                     contact_sheet=not args.no_contact_sheet, progress=not args.quiet)
+    out = synthesize(from_options(SynthConfig, args), args.out, face_model=args.face_model, workers=args.workers,
+                     contact_sheet=args.contact_sheet, progress=not args.quiet)
     print(f"dataset written to {out}")
-
-
-def _recipe_config(cls, args: argparse.Namespace):
-    import dataclasses
-
-    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from poseau.demo import run_demo
 
-    page = run_demo(_recipe_config(DemoConfig, args), args.out, face_model=args.face_model, workers=args.workers,
+    page = run_demo(from_options(DemoConfig, args), args.out, face_model=args.face_model, workers=args.workers,
                     device=args.device, progress=not args.quiet)
     print(f"report: {page} (and {page.with_suffix('.md')})")
 
@@ -143,7 +66,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def cmd_pretrain(args: argparse.Namespace) -> None:
     from poseau.pretrain import run_pretrain
 
-    folder = run_pretrain(_recipe_config(PretrainConfig, args), args.out, face_model=args.face_model,
+    folder = run_pretrain(from_options(PretrainConfig, args), args.out, face_model=args.face_model,
                           workers=args.workers, device=args.device, media=args.media, progress=not args.quiet)
     print(f"the model to ship, its scores and model card: {folder} (report: {Path(args.out) / 'report.html'})")
 
@@ -162,17 +85,11 @@ def cmd_models(args: argparse.Namespace) -> None:
 
 
 def _add_recipe_args(p: argparse.ArgumentParser, cls, out: str) -> None:
-    import dataclasses
-
     p.add_argument("--out", default=out, help=f"output folder (default: {out})")
-    _add_model_arg(p)
-    p.add_argument("--workers", type=_at_least(1), default=RENDER_WORKERS,
-                   help=f"processes for rendering and preparing (default: {RENDER_WORKERS})")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
-    for field in dataclasses.fields(cls):
-        kind = {bool: _yes_no, tuple: _names}.get(type(field.default), type(field.default))
-        p.add_argument("--" + field.name.replace("_", "-"), type=kind, default=field.default,
-                       help=f"default {field.default}")
+    _add_face_model(p)
+    _add_workers(p, RENDER_WORKERS, "processes for rendering and preparing")
+    _add_device(p)
+    add_options(p, cls)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -212,13 +129,12 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from poseau.infer.outputs import predict_inputs
+    from poseau.infer.predictor import Predictor
 
+    out_folder(args.out)  # checked before the model loads
+    predictor = Predictor(args.model, progress=not args.quiet, **vars(from_options(PredictOptions, args)))
     problems, written = 0, 0
-    results = predict_inputs(args.inputs, args.model, args.out, detector=args.detector, all_faces=args.all_faces,
-                             median=args.median, fps=args.fps, batch_size=args.batch_size, device=args.device,
-                             runtime=args.runtime, crop_scale=args.crop_scale, plot=not args.no_plot,
-                             detect_every=args.detect_every, progress=not args.quiet)
-    for path, result in results:
+    for path, result in predict_inputs(args.inputs, args.out, predictor, fps=args.fps, plot=args.plot):
         if isinstance(result, PoseauError):
             problems += 1
             print(f"poseau: error: {result}", file=sys.stderr)
@@ -246,100 +162,43 @@ def _add_scoring_args(p: argparse.ArgumentParser, several: bool = True) -> None:
                    else "a model file (a run's model.pt, or a mixed model)")
     p.add_argument("--store", required=True, help="a frame store made by `poseau prepare`")
     p.add_argument("--partition", default=EVAL_PARTITION, help=f"valid, test, train or all (default: {EVAL_PARTITION})")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
+    _add_device(p)
     if several:
         p.add_argument("--name", nargs="+", help="a name per model (default: its run folder's name)")
-        p.add_argument("--median", type=_odd_width, default=MEDIAN_WIDTH,
+        p.add_argument("--median", type=typed("median"), default=MEDIAN_WIDTH,
                        help=f"median filter width along each sequence before scoring (1: none; default {MEDIAN_WIDTH})")
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:
     from poseau.data.store import prepare
 
-    config = PrepareConfig(dataset=args.dataset, root=args.root, size=args.size, face_crop=args.face_crop,
-                           crop_scale=args.crop_scale, views=args.views or (),
-                           partitions=tuple(args.partitions.split(",")) if args.partitions else (),
-                           every=args.every, skip_bad=args.skip_bad)
-    store = prepare(config, args.out, workers=args.workers, progress=not args.quiet)
+    store = prepare(from_options(PrepareConfig, args), args.out, workers=args.workers, progress=not args.quiet)
     skipped = store.meta["skipped"]
     print(f"frame store {store.path}: {store.meta['summary']}"
           + (f"; {len(skipped)} bad files left out (listed in store.json)" if skipped else ""))
 
 
-def _aus(text: str) -> tuple[str, ...]:
-    if text.lower() == "all":
-        return AUS
-    try:
-        aus = tuple(f"AU{int(t.strip().upper().removeprefix('AU')):02d}" for t in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"AUs must be 'all' or names like AU06,AU12, got {text!r}") from None
-    if not set(aus) <= set(AUS):
-        raise argparse.ArgumentTypeError(f"AUs must be among {', '.join(AUS)}, got {text!r}")
-    return aus
-
-
 def cmd_train(args: argparse.Namespace) -> None:
-    from poseau.config import ModelConfig, TrainConfig
-    from poseau.data.store import FrameStore
+    from poseau.data.store import open_store
     from poseau.train.loop import train
 
-    config = TrainConfig(
-        stages=tuple(args.stages.split(",")) if args.stages else (), weights=args.weights,
-        per_class=args.per_class, val_per_class=args.val_per_class, train_partition=args.train_partition,
-        val_partition=args.val_partition, val_fraction=args.val_fraction, batch_size=args.batch_size,
-        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
-        alpha=args.alpha, augment=args.augment, redraw=args.redraw, schedule=args.schedule, max_epochs=args.max_epochs,
-        patience=args.patience, seed=args.seed)
-    store = FrameStore(args.store)
-    model = ModelConfig(kind=args.model, backbone=args.backbone, aus=args.aus, size=args.size or store.size,
-                        hidden=args.hidden, reduce=args.reduce)
+    config = from_options(TrainConfig, args)  # checked before the store is opened
+    store = open_store(args.store)
+    model = from_options(ModelConfig, args, size=args.size or store.size)
     train(model, config, store, args.out, device=args.device, workers=args.workers, resume=args.resume,
           progress=not args.quiet)
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
-    from poseau.config import ModelConfig, TrainConfig
-    from poseau.constants import BACKBONE_NAMES, MODEL_KINDS, OPTIMIZERS, SCHEDULES, STAGES
-
-    d, m = TrainConfig(), ModelConfig()
     p.add_argument("--store", required=True, help="a frame store made by `poseau prepare`")
     p.add_argument("--out", required=True, help="the run folder (a killed run resumes in it with --resume)")
-    p.add_argument("--model", choices=MODEL_KINDS, default=m.kind)
-    p.add_argument("--aus", type=_aus, default=m.aus, help="one AU as the paper (AU12), several, or all")
-    p.add_argument("--backbone", choices=BACKBONE_NAMES, default=m.backbone)
-    p.add_argument("--size", type=int, help="input side; must equal the store's (default: the store's)")
-    p.add_argument("--hidden", type=int, default=m.hidden, help="hidden units of each regressor")
-    p.add_argument("--reduce", type=int, default=m.reduce,
-                   help="channels of a 1x1 convolution thinning the feature map before the heads (0: none, the paper)")
-    p.add_argument("--weights", default=d.weights,
-                   help="backbone start: imagenet, a weights file, or none (random)")
-    p.add_argument("--stages", help="comma-separated stages to run; pose-dependent: "
-                   f"{','.join(STAGES['pose-dependent'])} (default: all)")
-    p.add_argument("--per-class", type=int, default=d.per_class,
-                   help="frames per view and class (0: 3000 for one AU, 430 for several)")
-    p.add_argument("--val-per-class", type=int, default=d.val_per_class, help="the same for validation (0: as above)")
-    p.add_argument("--train-partition", default=d.train_partition)
-    p.add_argument("--val-partition", default=d.val_partition)
-    p.add_argument("--val-fraction", type=float, default=d.val_fraction,
-                   help="share of subjects that validate when the store has no validation partition")
-    p.add_argument("--batch-size", type=_at_least(1), default=d.batch_size)
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="sgd (the paper) or adam")
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--momentum", type=float, default=d.momentum)
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    p.add_argument("--alpha", type=float, default=d.alpha, help="weight of the pose cross-entropy (joint stage)")
-    p.add_argument("--augment", action="store_true", help="mirror and shift the training frames")
-    p.add_argument("--redraw", action="store_true", help="a fresh draw of the training frames every epoch")
-    p.add_argument("--schedule", choices=SCHEDULES, default=d.schedule,
-                   help="learning rate over each stage's epochs: constant, or cosine down to 0")
-    p.add_argument("--max-epochs", type=int, default=d.max_epochs, help="per stage")
-    p.add_argument("--patience", type=int, default=d.patience,
-                   help="epochs without a lower validation loss before a stage stops (the paper: 1)")
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps")
-    p.add_argument("--workers", type=_at_least(0),
+    add_options(p, ModelConfig, defaults={"size": None})
+    add_options(p, TrainConfig)
+    _add_device(p)
+    p.add_argument("--workers", type=arg_type(int, AT_LEAST_0),
                    help="data loading processes (default: 0 on a CPU, up to 4 otherwise)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=False,
+                   help="continue the run in --out where it stopped")
 
 
 def cmd_facemodel(args: argparse.Namespace) -> None:
@@ -379,7 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synth", help="render a synthetic multi-view AU dataset in the FERA 2017 layout")
     p.add_argument("--out", required=True, help="output folder")
-    _add_synth_args(p, SynthConfig())
+    _add_face_model(p)
+    add_options(p, SynthConfig)
+    _add_workers(p, RENDER_WORKERS)
+    p.add_argument("--contact-sheet", action=argparse.BooleanOptionalAction, default=True,
+                   help="a PNG with a frame of each view for a few subjects")
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("demo", help="the main job: synthetic data, both models, mixed model, scores and report")
@@ -397,18 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("prepare", help="decode and preprocess a dataset into a memory-mapped frame store")
-    p.add_argument("--dataset", required=True, choices=DATASETS)
-    p.add_argument("--root", required=True, help="the dataset's folder (manifest: the CSV file or its folder)")
+    add_options(p, PrepareConfig, required=("dataset", "root"))
     p.add_argument("--out", required=True, help="the store folder to write (a killed run resumes in it)")
-    d = PrepareConfig()
-    p.add_argument("--size", type=int, default=d.size, help=f"output side in pixels (default {d.size}, as the paper)")
-    p.add_argument("--face-crop", action="store_true", help="crop around a detected face (faces not centred)")
-    p.add_argument("--crop-scale", type=_positive, default=d.crop_scale, help="crop side / detected face side")
-    p.add_argument("--views", type=_views, help="keep only these views, e.g. 4,5,6")
-    p.add_argument("--partitions", help="keep only these partitions, e.g. train,valid")
-    p.add_argument("--every", type=_at_least(1), default=d.every, help="keep every k-th frame of each sequence")
-    p.add_argument("--skip-bad", action="store_true", help="leave bad files out (listed) instead of stopping")
-    p.add_argument("--workers", type=_at_least(1), default=os.cpu_count() or 1, help="processes")
+    _add_workers(p, os.cpu_count() or 1)
     p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser("train", help="train the paper's pose-invariant or pose-dependent model on a frame store")
@@ -418,22 +272,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="score models on a store's partition: predictions, tables and figures")
     _add_scoring_args(p)
     p.add_argument("--out", required=True, help="folder for the tables, figures and per-frame predictions")
-    p.add_argument("--batch-size", type=_at_least(1), default=EVAL_BATCH)
+    p.add_argument("--batch-size", type=typed("batch_size"), default=EVAL_BATCH,
+                   help=f"frames per network call (default: {EVAL_BATCH})")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("mix", help="the mixed model: per AU, the model with the higher validation ICC")
     _add_scoring_args(p)
     p.add_argument("--out", required=True, help="the mixed model file to write")
-    p.add_argument("--batch-size", type=_at_least(1), default=EVAL_BATCH)
+    p.add_argument("--batch-size", type=typed("batch_size"), default=EVAL_BATCH,
+                   help=f"frames per network call (default: {EVAL_BATCH})")
     p.set_defaults(func=cmd_mix)
 
     p = sub.add_parser("saliency", help="gradient saliency maps per AU and view (the paper's Fig. 3)")
     _add_scoring_args(p, several=False)
     p.add_argument("--out", required=True, help="folder for saliency.png and saliency.npz")
-    p.add_argument("--frames", type=_at_least(1), default=SALIENCY_FRAMES,
-                   help="frames with the highest predictions per AU and view")
-    p.add_argument("--aus", type=_aus, help="AUs to draw (default: all the model's)")
-    p.add_argument("--batch-size", type=_at_least(1), default=SALIENCY_BATCH)
+    p.add_argument("--frames", type=typed("frames"), default=SALIENCY_FRAMES,
+                   help=f"frames with the highest predictions per AU and view (default: {SALIENCY_FRAMES})")
+    p.add_argument("--aus", type=arg_type(parse_aus, among(AUS)), help="AUs to draw (default: all the model's)")
+    p.add_argument("--batch-size", type=typed("batch_size"), default=SALIENCY_BATCH,
+                   help=f"frames per gradient call (default: {SALIENCY_BATCH})")
     p.set_defaults(func=cmd_saliency)
 
     p = sub.add_parser("predict", help="AU intensities per frame of videos, images and image folders (CSV)")
@@ -441,22 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=DEFAULT_MODEL, help="a model file or run folder, an .onnx file with --runtime "
                    f"onnx, or a shipped model's name (default: {DEFAULT_MODEL}; see `poseau models`)")
     p.add_argument("--out", required=True, help="folder for one CSV per input (and a PNG per video or sequence)")
-    p.add_argument("--all-faces", action="store_true", help="every face, with ids kept across frames (default: "
-                   "the largest)")
-    p.add_argument("--median", type=_odd_width, default=1,
-                   help="median filter width along each face's frames (1: none)")
-    p.add_argument("--detector", help="yunet, haar, or auto (yunet where installed, else haar); default: the "
-                   "one that framed the model's training faces, else auto")
-    p.add_argument("--crop-scale", type=_positive, help="face crop side / detected box side (default: the model's "
-                   f"preprocessing, {DEFAULT_CROP_SCALE} unless its store was prepared with another)")
-    p.add_argument("--fps", type=_positive, default=SEQUENCE_FPS, help="frame rate of image sequences, for timestamps")
-    p.add_argument("--detect-every", type=_at_least(1), default=DETECT_EVERY,
-                   help=f"videos: detect the face on every N-th frame and follow it between (default {DETECT_EVERY}; "
-                   "1: every frame; --all-faces detects on every frame)")
-    p.add_argument("--batch-size", type=_at_least(1), help="faces per network call (default: 32 up to 112 px, else 8)")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, mps")
-    p.add_argument("--runtime", choices=RUNTIMES, default=RUNTIMES[0])
-    p.add_argument("--no-plot", action="store_true", help="no PNG of intensities over time")
+    add_options(p, PredictOptions)
+    p.add_argument("--fps", type=typed("fps", float), default=SEQUENCE_FPS,
+                   help=f"frame rate of image sequences, for timestamps (default: {SEQUENCE_FPS})")
+    p.add_argument("--plot", action=argparse.BooleanOptionalAction, default=True,
+                   help="a PNG of the intensities over time for each video and sequence")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("export", help="export a model file to ONNX, checked against PyTorch")
@@ -470,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("facemodel", help="find, check, build or download the ICT-FaceKit face model")
     p.add_argument("action", choices=["where", "build", "download"])
-    _add_model_arg(p)
+    _add_face_model(p)
     p.add_argument("--src", help="build: an ICT-FaceKit checkout (with FaceXModel/*.obj)")
     p.add_argument("--out", help="build: the npz to write")
     p.add_argument("--url", help="download: archive address (default: the public ICT-FaceKit repository)")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("poseau")  # pyproject.toml's, the one place the version is written
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 # FERA 2017 intensity sub-challenge AUs, in the order used everywhere.
 AUS: tuple[str, ...] = ("AU01", "AU04", "AU06", "AU10", "AU12", "AU14", "AU17")
@@ -21,14 +26,23 @@ VIEW_ANGLES: dict[int, tuple[float, float]] = {
     7: (-20.0, -40.0), 8: (-20.0, -20.0), 9: (-20.0, 0.0),
 }
 VIEWS: tuple[int, ...] = tuple(VIEW_ANGLES)
-FRONTAL_VIEW = 6
 
 # The paper's pose groups: pitch up, level, down.
 POSE_GROUPS: tuple[str, ...] = ("up", "level", "down")
 VIEW_POSE_GROUP: dict[int, int] = {v: (v - 1) // 3 for v in VIEWS}
 
-# Columns of predictions tables and CSVs beside the intensities (AU12_r, OpenFace's name): pose group probabilities.
+# Columns of predictions tables and CSVs: an AU's intensity as OpenFace names it (AU12_r), and beside the
+# intensities the pose group probabilities.
 POSE_COLUMNS: tuple[str, ...] = tuple(f"pose_{g}" for g in POSE_GROUPS)
+
+
+def intensity_column(au: str) -> str:
+    return f"{au}_r"
+
+
+def intensity_columns(aus=AUS) -> list[str]:
+    """The intensity columns of ``aus`` (default: all seven, in their order)."""
+    return [intensity_column(au) for au in aus]
 
 # Families of names, each listed once; the registries that build them are keyed by these.
 DATASETS: tuple[str, ...] = ("fera2017", "bp4d", "disfa", "manifest")
@@ -54,4 +68,3 @@ FERA_PARTITIONS: dict[str, dict[str, str]] = {
     "test": {"videos": "FERA17_Test_MV", "prefix": "FERA17_TE", "int": "Test_Int", "occ": "Test_Occ"},
 }
 FERA_TASKS: tuple[str, ...] = tuple(f"T{i}" for i in range(1, 9))
-FERA_FPS = 25

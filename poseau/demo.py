@@ -19,7 +19,7 @@ import os
 import time
 from pathlib import Path
 
-from poseau.config import RENDER_WORKERS, DemoConfig, SynthConfig, load_config, save_config
+from poseau.config import SynthConfig, load_config, save_config
 from poseau.constants import MODEL_KINDS
 from poseau.data.store import prepare
 from poseau.errors import PoseauError
@@ -29,6 +29,8 @@ from poseau.evaluate.selection import mix
 from poseau.explain.saliency import saliency_maps, saliency_title, write_saliency
 from poseau.fileio import out_folder
 from poseau.models.checkpoint import load_model
+from poseau.options import RENDER_WORKERS
+from poseau.recipes import DemoConfig
 from poseau.report import write_report
 from poseau.synth.generate import synthesize
 from poseau.train.loop import train

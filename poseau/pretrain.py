@@ -26,7 +26,7 @@ import pandas as pd
 import torch
 
 from poseau.card import write_model_card
-from poseau.config import RENDER_WORKERS, PretrainConfig, to_dict
+from poseau.config import to_dict
 from poseau.data.store import FrameStore, prepare
 from poseau.demo import render_once, run_demo
 from poseau.evaluate.evaluation import evaluate_model, write_evaluation
@@ -35,6 +35,8 @@ from poseau.fileio import write_text_atomic
 from poseau.infer.reference import agree_with_reference, strongest_aus
 from poseau.models.checkpoint import compact_record, load_model, read_checkpoint, save_atomic
 from poseau.models.shipped import CARD_FILE, MODEL_FILE, SCORES_FILE
+from poseau.options import RENDER_WORKERS
+from poseau.recipes import PretrainConfig
 
 log = logging.getLogger(__name__)
 

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from poseau.cli import main
-from poseau.config import check_options
 from poseau.errors import PoseauError
+from poseau.options import check_options
 
 # (arguments, what the one line must contain)
 OPTIONS = [
-    (["predict", "v.mp4", "--out", "o", "--median", "2"], "argument --median: must be odd"),
-    (["predict", "v.mp4", "--out", "o", "--median", "0"], "argument --median: must be at least 1"),
-    (["predict", "v.mp4", "--out", "o", "--median", "-1"], "argument --median: must be at least 1"),
+    (["predict", "v.mp4", "--out", "o", "--median", "2"], "argument --median: must be an odd width >= 1"),
+    (["predict", "v.mp4", "--out", "o", "--median", "0"], "argument --median: must be an odd width >= 1"),
+    (["predict", "v.mp4", "--out", "o", "--median", "-1"], "argument --median: must be an odd width >= 1"),
     (["predict", "v.mp4", "--out", "o", "--fps", "0"], "argument --fps: must be above 0"),
     (["predict", "v.mp4", "--out", "o", "--fps", "-5"], "argument --fps: must be above 0"),
     (["predict", "v.mp4", "--out", "o", "--crop-scale", "-1"], "argument --crop-scale: must be above 0"),
@@ -23,7 +23,7 @@ OPTIONS = [
     (["predict", "v.mp4", "--out", "o", "--batch-size", "-3"], "argument --batch-size: must be at least 1"),
     (["predict", "v.mp4", "--out", "o", "--detect-every", "0"], "argument --detect-every: must be at least 1"),
     (["predict", "v.mp4", "--out", "o", "--fps", "fast"], "argument --fps: expected a number, got 'fast'"),
-    (["evaluate", "--model", "m.pt", "--store", "s", "--out", "o", "--median", "4"], "argument --median: must be odd"),
+    (["evaluate", "--model", "m.pt", "--store", "s", "--out", "o", "--median", "4"], "argument --median: must be an odd"),
     (["evaluate", "--model", "m.pt", "--store", "s", "--out", "o", "--batch-size", "0"], "--batch-size: must be at"),
     (["mix", "--model", "m.pt", "--store", "s", "--out", "o", "--batch-size", "-1"], "--batch-size: must be at"),
     (["saliency", "--model", "m.pt", "--store", "s", "--out", "o", "--frames", "0"], "argument --frames: must be at"),
@@ -34,19 +34,20 @@ OPTIONS = [
     (["synth", "--out", "o", "--workers", "0"], "argument --workers: must be at least 1"),
     (["nope"], "invalid choice: 'nope'"),
     (["synth", "--out", "o", "--train-subjects", "0", "--valid-subjects", "0"], "at least one subject"),
-    (["synth", "--out", "o", "--size", "15"], "invalid size=15"),
+    (["synth", "--out", "o", "--size", "15"], "argument --size: must be even and at least 16, got 15"),
     (["train", "--store", "s", "--out", "o", "--schedule", "linear"], "argument --schedule: invalid choice"),
-    (["demo", "--size", "16"], "invalid size=16"),
-    (["demo", "--max-epochs", "0"], "train config: invalid max_epochs=0"),
-    (["demo", "--look", "x"], "invalid look='x' (at least one subject per partition"),
-    (["demo", "--median", "2"], "demo config: invalid median=2"),
-    (["pretrain", "--precision", "float8"], "pretrain config: invalid precision='float8'"),
+    (["demo", "--size", "16"], "argument --size: must be at least 32, got 16"),
+    (["demo", "--size", "128"], "demo config: invalid size=128 (size at most render_size"),
+    (["demo", "--max-epochs", "0"], "argument --max-epochs: must be at least 1, got 0"),
+    (["demo", "--look", "x"], "argument --look: invalid choice: 'x' (choose from 'studio', 'varied')"),
+    (["demo", "--median", "2"], "argument --median: must be an odd width"),
+    (["pretrain", "--precision", "float8"], "argument --precision: invalid choice: 'float8'"),
     (["pretrain", "--holdout-seed", "1"], "pretrain config: invalid holdout_seed=1"),
-    (["pretrain", "--lr", "0"], "train config: invalid lr=0.0"),
+    (["pretrain", "--lr", "0"], "argument --lr: must be above 0, got 0"),
     (["evaluate", "--model", "missing.pt", "--store", "nostore", "--out", "o"], "nostore: not a finished frame store"),
     (["train", "--store", "nostore", "--out", "o"], "nostore: not a finished frame store"),
-    (["train", "--store", "s", "--out", "o", "--val-fraction", "1.5"], "train config: invalid val_fraction=1.5"),
-    (["train", "--store", "s", "--out", "o", "--aus", "AU99"], "argument --aus: AUs must be among"),
+    (["train", "--store", "s", "--out", "o", "--val-fraction", "1.5"], "argument --val-fraction: must be above 0 and below 1, got 1.5"),
+    (["train", "--store", "s", "--out", "o", "--aus", "AU99"], "argument --aus: must be among AU01, AU04"),
     (["train", "--store", "s", "--out", "o", "--model", "nope"], "argument --model: invalid choice: 'nope'"),
     (["train", "--store", "s", "--out", "o", "--optimizer", "rmsprop"], "argument --optimizer: invalid choice"),
     (["mix", "--model", "a.pt", "--store", "s", "--out", "o.pt"], "a mixed model needs two or more model files"),
@@ -58,21 +59,21 @@ OPTIONS = [
     (["prepare", "--dataset", "fera2017", "--root", "missingroot", "--out", "o"], "missingroot: no such folder"),
     (["prepare", "--dataset", "manifest", "--root", "missing.csv", "--out", "o"], "missing.csv: no such manifest"),
     (["prepare", "--dataset", "affwild", "--root", "r", "--out", "o"], "argument --dataset: invalid choice"),
-    (["synth", "--out", "o", "--views", "0,10"], "argument --views: views must be among 1-9"),
+    (["synth", "--out", "o", "--views", "0,10"], "argument --views: must be among 1, 2, 3"),
     (["synth", "--out", "o", "--look", "fancy"], "argument --look: invalid choice: 'fancy'"),
-    (["synth", "--out", "o", "--missing-rate", "1.5"], "synth config: invalid missing_rate=1.5"),
-    (["synth", "--out", "o", "--tasks", "9"], "synth config: invalid tasks=9"),
-    (["synth", "--out", "o", "--supersample", "0"], "synth config: invalid supersample=0"),
+    (["synth", "--out", "o", "--missing-rate", "1.5"], "argument --missing-rate: must be at least 0 and below 1, got 1.5"),
+    (["synth", "--out", "o", "--tasks", "9"], "argument --tasks: must be from 1 to 8, got 9"),
+    (["synth", "--out", "o", "--supersample", "0"], "argument --supersample: must be at least 1, got 0"),
     (["synth"], "the following arguments are required: --out"),
     (["predict", "--out", "o"], "the following arguments are required: inputs"),
     (["predict", "v.mp4", "--out", "o", "--runtime", "tensorrt"], "argument --runtime: invalid choice"),
     (["predict", "v.mp4", "--out", "o", "--model", "missing.pt"], "missing.pt: no such poseau model file"),
     (["predict", "v.mp4", "--out", "o", "--device", "cuda"], "--device cuda: CUDA is not available here"),
     (["evaluate", "--model", "m.pt", "--store", "s", "--out", "o", "--partition"], "--partition: expected one"),
-    (["train", "--store", "s", "--out", "o", "--patience", "0"], "train config: invalid patience=0"),
-    (["train", "--store", "s", "--out", "o", "--lr", "-1"], "train config: invalid lr=-1.0"),
-    (["demo", "--train-subjects", "0"], "demo config: invalid train_subjects=0"),
-    (["saliency", "--model", "m.pt", "--store", "s", "--out", "o", "--aus", "AU99"], "argument --aus: AUs must"),
+    (["train", "--store", "s", "--out", "o", "--patience", "0"], "argument --patience: must be at least 1, got 0"),
+    (["train", "--store", "s", "--out", "o", "--lr", "-1"], "argument --lr: must be above 0, got -1"),
+    (["demo", "--train-subjects", "0"], "argument --train-subjects: must be at least 1, got 0"),
+    (["saliency", "--model", "m.pt", "--store", "s", "--out", "o", "--aus", "AU99"], "argument --aus: must be among"),
 ]
 
 
@@ -204,6 +205,7 @@ def test_a_folder_with_an_unreadable_image_keeps_the_others(tmp_path):
 
     from poseau.faces.detect import Face
     from poseau.infer.outputs import predict_inputs
+    from poseau.infer.predictor import Predictor
 
     class Anywhere:
         def detect_all(self, image):
@@ -214,8 +216,8 @@ def test_a_folder_with_an_unreadable_image_keeps_the_others(tmp_path):
     for name in ("a.png", "c.png"):
         cv2.imwrite(str(folder / name), np.full((64, 64, 3), 128, np.uint8))
     (folder / "b.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
-    results = list(predict_inputs([folder], random_model("pose-invariant", ("AU12",), 0), tmp_path / "out",
-                                  detector=Anywhere(), plot=False, progress=False))
+    predictor = Predictor(random_model("pose-invariant", ("AU12",), 0), detector=Anywhere())
+    results = list(predict_inputs([folder], tmp_path / "out", predictor, plot=False))
     errors = [r for _, r in results if isinstance(r, PoseauError)]
     assert len(errors) == 1 and "b.jpg: cannot be read as an image" in str(errors[0])
     table = pd.read_csv(tmp_path / "out" / "photos.csv")

@@ -11,13 +11,13 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "poseau"
 LAYERS = [
-    {"constants", "errors", "fileio", "plotting", "progress", "download", "config", "scales"},
+    {"constants", "errors", "fileio", "plotting", "progress", "download", "options", "config", "scales"},
     {"faces"},
     {"data", "synth"},
     {"models"},
     {"train", "evaluate", "explain"},
     {"infer", "export"},
-    {"cli", "demo", "pretrain", "card", "report", "__init__", "__main__"},
+    {"cli", "recipes", "demo", "pretrain", "card", "report", "__init__", "__main__"},
 ]
 
 

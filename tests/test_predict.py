@@ -20,7 +20,8 @@ from poseau.errors import PoseauError
 from poseau.faces.boxes import crop, square_box
 from poseau.faces.detect import Face
 from poseau.faces.track import FaceTracker, follow
-from poseau.infer.predict import predict_images, predict_video, smooth_faces
+from poseau.infer.predict import smooth_faces
+from poseau.infer.predictor import predict_images, predict_video
 from poseau.infer.runners import TorchRunner
 from poseau.models.checkpoint import model_record, save_atomic
 
@@ -104,7 +105,8 @@ def test_a_face_crop_model_is_given_faces_cut_as_its_training_faces_were(tmp_pat
 
 def test_a_model_file_and_its_onnx_export_predict_the_same_from_uint8_faces(tmp_path):
     pytest.importorskip("onnxruntime")
-    from poseau.export.onnx import OnnxRunner, export_onnx
+    from poseau.export.onnx import export_onnx
+    from poseau.infer.runners import OnnxRunner
     from poseau.models.checkpoint import load_model
 
     framing = Preprocessing(size=32, face_crop=True, crop_scale=1.6, face_detector="yunet")
@@ -185,10 +187,11 @@ def test_interrupted_prediction_leaves_no_csv(model_file, tmp_path):
             return super().detect_all(image)
 
     from poseau.infer.outputs import predict_inputs
+    from poseau.infer.predictor import Predictor
 
     with pytest.raises(KeyboardInterrupt):
-        list(predict_inputs([tmp_path / "v.mp4"], model_file, tmp_path / "out", detector=Interrupt(),
-                            detect_every=1, progress=False))
+        list(predict_inputs([tmp_path / "v.mp4"], tmp_path / "out", Predictor(model_file, detector=Interrupt(),
+                                                                               detect_every=1)))
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
@@ -197,7 +200,7 @@ def test_onnx_export_matches_torch_and_predicts_the_same(model_file, tmp_path, c
     assert main(["-q", "export", "--model", str(model_file), "--out", str(tmp_path / "m.onnx")]) == 0
     difference = float(capsys.readouterr().out.strip().rsplit(" ", 1)[-1])
     assert difference < 1e-4
-    from poseau.export.onnx import OnnxRunner
+    from poseau.infer.runners import OnnxRunner
 
     onnx, torch_runner = OnnxRunner(tmp_path / "m.onnx"), TorchRunner(random_model("pose-dependent",
                                                                                    ("AU06", "AU12"), 0, 32))
@@ -256,8 +259,10 @@ def test_real_videos_and_images(model_file, tmp_path, capsys):
 
 def test_a_mixed_model_exports_with_its_pose_output():
     pytest.importorskip("onnxruntime")
-    from poseau.export.onnx import OnnxRunner, onnx_bytes, parity
+    from poseau.export.onnx import parity
+    from poseau.infer.runners import OnnxRunner
     from poseau.models.mixed import MixedModel
+    from poseau.models.onnx_graph import onnx_bytes
 
     inv = random_model("pose-invariant", ("AU06", "AU12"), 4, 32)
     dep = random_model("pose-dependent", ("AU06", "AU12"), 5, 32)

@@ -8,10 +8,10 @@ import pytest
 from test_demo import TINY as DEMO_TINY
 
 from poseau.cli import main
-from poseau.config import PretrainConfig
 from poseau.errors import PoseauError
 from poseau.models.checkpoint import load_model
 from poseau.models.shipped import CARD_FILE, MODEL_FILE, SCORES_FILE
+from poseau.recipes import PretrainConfig
 
 TINY = [*DEMO_TINY, "--reduce", "8", "--holdout-subjects", "1", "--neutral-subjects", "1", "--name", "tiny-v0"]
 

@@ -11,7 +11,8 @@ import pytest
 
 import poseau
 from poseau.cli import build_parser
-from poseau.config import EVAL_BATCH, MEDIAN_WIDTH, PrepareConfig, TrainConfig
+from poseau.config import PrepareConfig, TrainConfig
+from poseau.options import EVAL_BATCH, MEDIAN_WIDTH
 
 
 def test_public_names_are_the_objects_of_their_modules():

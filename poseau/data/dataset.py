@@ -8,7 +8,7 @@ from torch.utils.data import Dataset
 
 from poseau.constants import MISSING
 from poseau.data.sampling import Draw
-from poseau.data.store import FrameStore
+from poseau.data.store import FrameStore, open_store
 from poseau.scales import intensity_to_unit
 
 
@@ -24,7 +24,7 @@ class FrameDataset(Dataset):
     """
 
     def __init__(self, store: FrameStore | str, rows: np.ndarray | Draw | None = None):
-        self.store = store if isinstance(store, FrameStore) else FrameStore(store)
+        self.store = open_store(store)
         weights = None
         if isinstance(rows, Draw):
             rows, weights = rows.rows, rows.weights

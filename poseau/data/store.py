@@ -107,6 +107,11 @@ class FrameStore:
         return state
 
 
+def open_store(store: FrameStore | str | os.PathLike) -> FrameStore:
+    """``store`` itself when it is open already, else the finished store at that path."""
+    return store if isinstance(store, FrameStore) else FrameStore(store)
+
+
 def store_preprocessing(config: PrepareConfig) -> Preprocessing:
     """The preprocessing ``config`` asks for, with the face detector that will find the boxes."""
     return Preprocessing(size=config.size, face_crop=config.face_crop, crop_scale=config.crop_scale,

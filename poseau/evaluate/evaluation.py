@@ -21,10 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from poseau.config import EVAL_BATCH, EVAL_PARTITION, MEDIAN_WIDTH, check_options
 from poseau.constants import POSE_COLUMNS, VIEW_POSE_GROUP
 from poseau.data.smoothing import smooth_sequences
-from poseau.data.store import FrameStore
+from poseau.data.store import FrameStore, open_store
 from poseau.errors import PoseauError
 from poseau.evaluate.figures import plot_view_icc, plot_view_scores
 from poseau.evaluate.predictions import partition_rows, predict_store
@@ -34,6 +33,7 @@ from poseau.fileio import atomic_path, out_folder, write_text_atomic
 from poseau.models.checkpoint import load_model
 from poseau.models.model import IntensityModel
 from poseau.models.runs import RunFiles
+from poseau.options import EVAL_BATCH, EVAL_PARTITION, MEDIAN_WIDTH, check_options
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def evaluate_model(model: str | os.PathLike | IntensityModel, store: FrameStore 
     """Predict every frame of ``partition`` (or "all"), median-filter each sequence (``median`` = 1: no
     filter) and score the result."""
     check_options(median=median, batch_size=batch_size)
-    store = store if isinstance(store, FrameStore) else FrameStore(store)
+    store = open_store(store)
     source = "" if isinstance(model, IntensityModel) else str(model)
     net = model if isinstance(model, IntensityModel) else load_model(model, device=device)
     net.to(device).eval()
@@ -149,7 +149,7 @@ def evaluate_models(models: list[str | os.PathLike], store: FrameStore | str, ou
     """Evaluate each model file into ``out``/NAME/ and write Table I into ``out``."""
     out = out_folder(out)
     names = model_names(models, names)
-    store = store if isinstance(store, FrameStore) else FrameStore(store)
+    store = open_store(store)
     evaluations = []
     for path, name in zip(models, names, strict=True):
         ev = evaluate_model(path, store, partition=partition, median=median, name=name, device=device,

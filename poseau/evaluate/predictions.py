@@ -14,13 +14,13 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from poseau.config import EVAL_BATCH
 from poseau.constants import POSE_COLUMNS
 from poseau.data.index import KEY_COLUMNS
 from poseau.data.preprocess import Preprocessing
 from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
 from poseau.models.model import IntensityModel
+from poseau.options import EVAL_BATCH
 from poseau.progress import progress_bar
 
 log = logging.getLogger(__name__)

@@ -12,14 +12,14 @@ import math
 import os
 from pathlib import Path
 
-from poseau.config import EVAL_BATCH, EVAL_PARTITION, MEDIAN_WIDTH
 from poseau.constants import AUS
-from poseau.data.store import FrameStore
+from poseau.data.store import FrameStore, open_store
 from poseau.errors import PoseauError
 from poseau.evaluate.evaluation import Evaluation, evaluate_model, model_names
 from poseau.fileio import out_file
 from poseau.models.checkpoint import load_model, mixed_record, save_atomic
 from poseau.models.mixed import MixedModel
+from poseau.options import EVAL_BATCH, EVAL_PARTITION, MEDIAN_WIDTH
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def select_mixed(models: list[str | os.PathLike], store: FrameStore | str, out: 
     if len(models) < 2:
         raise PoseauError("a mixed model needs two or more model files")
     names = model_names(models, names)
-    store = store if isinstance(store, FrameStore) else FrameStore(store)
+    store = open_store(store)
     evaluations = [evaluate_model(m, store, partition=partition, median=median, name=n, device=device,
                                   batch_size=batch_size, progress=progress) for m, n in zip(models, names, strict=True)]
     return mix(evaluations, out, device=device)

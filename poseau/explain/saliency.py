@@ -18,15 +18,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from poseau.config import EVAL_PARTITION, SALIENCY_BATCH, SALIENCY_FRAMES, check_options
 from poseau.data.preprocess import Preprocessing
-from poseau.data.store import FrameStore
+from poseau.data.store import FrameStore, open_store
 from poseau.errors import PoseauError
 from poseau.evaluate.evaluation import model_name
 from poseau.evaluate.predictions import frames_for, partition_rows, predict_store
 from poseau.fileio import atomic_path, out_folder
 from poseau.models.checkpoint import load_model
 from poseau.models.model import IntensityModel
+from poseau.options import EVAL_PARTITION, SALIENCY_BATCH, SALIENCY_FRAMES, check_options
 from poseau.plotting import pyplot, save_figure
 from poseau.progress import progress_bar
 from poseau.scales import pixels_to_unit
@@ -163,7 +163,7 @@ def draw_saliency(model: str | os.PathLike, store: FrameStore | str, out: str | 
     """`poseau saliency`: predict ``partition``, then draw the maps of the top ``frames`` per AU and view."""
     check_options(frames=frames, batch_size=batch_size)
     out = out_folder(out)
-    store = store if isinstance(store, FrameStore) else FrameStore(store)
+    store = open_store(store)
     net = load_model(model, device=device)
     rows = partition_rows(store, partition)
     predictions = predict_store(net, store, rows, progress=progress)

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from poseau.config import DETECT_EVERY, SEQUENCE_FPS, check_options
-from poseau.constants import IMAGE_SUFFIXES
+from poseau.constants import AUS, IMAGE_SUFFIXES, intensity_columns
 from poseau.errors import PoseauError
 from poseau.fileio import atomic_path, out_folder
-from poseau.infer.predict import model_detector, predict_images, predict_video
-from poseau.infer.runners import load_runner
+from poseau.infer.predictor import Predictor
+from poseau.options import SEQUENCE_FPS, check_options
 from poseau.plotting import pyplot, save_figure
 
 log = logging.getLogger(__name__)
@@ -30,15 +29,15 @@ def write_csv(table: pd.DataFrame, path: str | os.PathLike) -> Path:
 def plot_intensities(table: pd.DataFrame, path: str | os.PathLike, title: str) -> None:
     """One panel per AU: intensity over time for each face, gaps where no face was found."""
     plt = pyplot()
-    aus = [c for c in table if c.endswith("_r")]
-    fig, axes = plt.subplots(len(aus), 1, figsize=(9, 1.0 * len(aus) + 0.8), sharex=True, squeeze=False)
+    columns = {column: au for au, column in zip(AUS, intensity_columns(), strict=True) if column in table}
+    fig, axes = plt.subplots(len(columns), 1, figsize=(9, 1.0 * len(columns) + 0.8), sharex=True, squeeze=False)
     time = "timestamp" if table["timestamp"].notna().all() else "frame"
-    for ax, au in zip(axes[:, 0], aus, strict=True):
+    for ax, (column, au) in zip(axes[:, 0], columns.items(), strict=True):
         for face_id, rows in table.groupby("face_id"):
-            series = rows.set_index(time)[au].where(rows.set_index(time)["success"] == 1)
+            series = rows.set_index(time)[column].where(rows.set_index(time)["success"] == 1)
             ax.plot(series.index, series.to_numpy(), lw=1, label=f"face {face_id}")
         ax.set_ylim(0, 5)
-        ax.set_ylabel(au.removesuffix("_r"), fontsize=8)
+        ax.set_ylabel(au, fontsize=8)
     axes[-1, 0].set_xlabel("seconds" if time == "timestamp" else "frame")
     if table["face_id"].nunique() > 1:
         axes[0, 0].legend(fontsize=7, ncol=4)
@@ -57,31 +56,21 @@ def kind_of(path: Path) -> str:
     return "image" if path.suffix.lower() in IMAGE_SUFFIXES else "video"
 
 
-def predict_inputs(inputs: list[str | os.PathLike], model, out: str | os.PathLike, *, detector: str | None = None,
-                   all_faces: bool = False, median: int = 1, fps: float = SEQUENCE_FPS, batch_size: int | None = None,
-                   device: str = "cpu", runtime: str = "torch", crop_scale: float | None = None, plot: bool = True,
-                   detect_every: int = DETECT_EVERY,
-                   progress: bool = True) -> Iterator[tuple[Path, Path | PoseauError]]:
+def predict_inputs(inputs: list[str | os.PathLike], out: str | os.PathLike, predictor: Predictor, *,
+                   fps: float = SEQUENCE_FPS, plot: bool = True) -> Iterator[tuple[Path, Path | PoseauError]]:
     """For each input (video, image, or folder of images as a sequence), its CSV in ``out`` or the error
-    that stopped it; the model and detector load once."""
-    check_options(median=median, fps=fps, crop_scale=crop_scale, batch_size=batch_size, detect_every=detect_every)
+    that stopped it, predicted by the one ``predictor`` (its model and detector loaded once)."""
+    check_options(fps=fps)
     out = out_folder(out)
     inputs = [Path(p) for p in inputs]
     names = [p.name if p.is_dir() else p.stem for p in inputs]
     clash = sorted({n for n in names if names.count(n) > 1})
     if clash:
         raise PoseauError(f"inputs share the output name {', '.join(clash)}; predict them into separate --out folders")
-    runner = load_runner(model, runtime=runtime, device=device)
-    finder = model_detector(runner, detector)
-    options = dict(detector=finder, all_faces=all_faces, median=median, batch_size=batch_size, device=device,
-                   crop_scale=crop_scale, progress=progress)
     for path, name in zip(inputs, names, strict=True):
         try:
             kind = kind_of(path)
-            if kind == "video":
-                table = predict_video(path, runner, detect_every=detect_every, **options)
-            else:
-                table = predict_images(path, runner, fps=fps, **options)
+            table = predictor.video(path) if kind == "video" else predictor.images(path, fps=fps)
         except PoseauError as exc:
             yield path, exc
             continue

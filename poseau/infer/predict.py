@@ -1,4 +1,4 @@
-"""`poseau predict`: AU intensities per frame and face of images, image sequences and videos.
+"""From frames to the per-frame table of `poseau predict` (poseau.infer.predictor.Predictor runs it).
 
 Each frame: detect faces (largest only, or all with face ids kept across frames by box overlap), make each
 face's input with the model's own preprocessing (``Preprocessing.for_faces``: the crop its training faces
@@ -14,32 +14,21 @@ Video timestamps are the decoded frames' own (variable frame rate included), in 
 
 from __future__ import annotations
 
-import logging
-import os
 import queue
 import threading
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from poseau.config import DETECT_EVERY, SEQUENCE_FPS, check_options
-from poseau.constants import POSE_COLUMNS
+from poseau.constants import POSE_COLUMNS, intensity_columns
+from poseau.data.preprocess import Preprocessing
 from poseau.data.smoothing import smooth_sequences
-from poseau.data.video import count_frames
-from poseau.errors import PoseauError
 from poseau.faces.detect import Face, make_detector
 from poseau.faces.track import FaceTracker, follow
-from poseau.infer.runners import load_runner
-from poseau.infer.sources import Frame, image_files, image_frames, video_frames
-from poseau.models.shipped import DEFAULT_MODEL
-from poseau.progress import progress_bar
+from poseau.infer.sources import Frame
 
-log = logging.getLogger(__name__)
 BOX_COLUMNS = ["face_x", "face_y", "face_w", "face_h"]
-
-
 _END = object()
 
 
@@ -90,29 +79,16 @@ def default_batch(size: int) -> int:
     return 32 if size <= 112 else 8
 
 
-def predict_frames(frames: Iterable[Frame], runner, detector, *, all_faces: bool = False,
-                   crop_scale: float | None = None, batch_size: int | None = None, detect_every: int = 1,
-                   on_frame=None) -> pd.DataFrame:
-    """The per-frame table of ``frames`` (see the module's docstring); ``crop_scale`` overrides the model's;
+def predict_frames(frames: Iterable[Frame], runner, detector, framing: Preprocessing, *, all_faces: bool = False,
+                   batch_size: int | None = None, detect_every: int = 1, on_frame=None) -> pd.DataFrame:
+    """The per-frame table of ``frames`` (see the module's docstring), each face cut by ``framing``;
     ``detect_every`` > 1 (one face only): the face is detected on every so many frames and followed between;
     ``on_frame()`` after each frame."""
     batch_size = batch_size or default_batch(runner.size)
-    framing = runner.preprocessing.for_faces(crop_scale)
     tracker = FaceTracker()
     rows: list[dict] = []
     pending: list[tuple[int, np.ndarray]] = []
-    aus = [f"{au}_r" for au in runner.aus]
-
-    def flush() -> None:
-        if not pending:
-            return
-        intensity, pose = runner(np.stack([face for _, face in pending]))
-        for k, (row, _) in enumerate(pending):
-            rows[row].update(zip(aus, intensity[k].tolist(), strict=True))
-            if pose is not None:
-                rows[row].update(zip(POSE_COLUMNS, pose[k].tolist(), strict=True))
-        pending.clear()
-
+    scored = Scorer(runner, rows)
     for frame, faces in detected(frames, detector, every=1 if all_faces else detect_every):
         faces = faces if all_faces else faces[:1]
         base = {"frame": frame.number, "timestamp": frame.timestamp, **({"file": frame.file} if frame.file else {})}
@@ -124,12 +100,36 @@ def predict_frames(frames: Iterable[Frame], runner, detector, *, all_faces: bool
                          **dict(zip(BOX_COLUMNS, face.box, strict=True))})
             pending.append((len(rows) - 1, framing(frame.image, face.box)))
         if len(pending) >= batch_size:
-            flush()
+            scored(pending)
         if on_frame:
             on_frame()
-    flush()
-    columns = ["frame", "face_id", "timestamp", "confidence", "success", *aus]
+    scored(pending)
+    return prediction_table(rows, runner.aus)
+
+
+class Scorer:
+    """Runs the network on pending (row, face) pairs and writes the intensities (and pose probabilities) into
+    those rows of ``rows``."""
+
+    def __init__(self, runner, rows: list[dict]):
+        self.runner, self.rows, self.columns = runner, rows, intensity_columns(runner.aus)
+
+    def __call__(self, pending: list[tuple[int, np.ndarray]]) -> None:
+        if not pending:
+            return
+        intensity, pose = self.runner(np.stack([face for _, face in pending]))
+        for k, (row, _) in enumerate(pending):
+            self.rows[row].update(zip(self.columns, intensity[k].tolist(), strict=True))
+            if pose is not None:
+                self.rows[row].update(zip(POSE_COLUMNS, pose[k].tolist(), strict=True))
+        pending.clear()
+
+
+def prediction_table(rows: list[dict], aus) -> pd.DataFrame:
+    """The rows in the table's column order: keys, intensities, pose probabilities (where the model has them),
+    the face box and the file (for images)."""
     table = pd.DataFrame(rows)
+    columns = ["frame", "face_id", "timestamp", "confidence", "success", *intensity_columns(aus)]
     has_pose = any(c in table for c in POSE_COLUMNS)
     columns += (list(POSE_COLUMNS) if has_pose else []) + BOX_COLUMNS + (["file"] if "file" in table else [])
     table = table.reindex(columns=columns)
@@ -142,7 +142,7 @@ def smooth_faces(table: pd.DataFrame, width: int) -> pd.DataFrame:
     if width <= 1:
         return table
     out = table.copy()
-    columns = [c for c in table if c.endswith("_r")]
+    columns = [c for c in intensity_columns() if c in table]
     found = table[table["success"] == 1]
     out.loc[found.index, columns] = smooth_sequences(found, columns, width, keys=("face_id",))[columns]
     return out
@@ -154,54 +154,3 @@ def model_detector(runner, detector=None):
     if detector is None:
         detector = runner.preprocessing.face_detector or "auto"
     return make_detector(detector)
-
-
-def _run(frames: Iterable[Frame], source: str, total: int | None, model, *, detector, all_faces, median,
-         batch_size, device, runtime, crop_scale, progress, detect_every: int = 1) -> pd.DataFrame:
-    check_options(median=median, crop_scale=crop_scale, batch_size=batch_size, detect_every=detect_every)
-    runner = load_runner(model, runtime=runtime, device=device)
-    detector = model_detector(runner, detector)
-    with progress_bar(progress) as bar:
-        task = bar.add_task(Path(source).name[:24], total=total)
-        table = predict_frames(frames, runner, detector, all_faces=all_faces, crop_scale=crop_scale,
-                               batch_size=batch_size, detect_every=detect_every, on_frame=lambda: bar.advance(task))
-    if table.empty:
-        raise PoseauError(f"{source}: no frames")
-    if not table["success"].any():
-        raise PoseauError(f"{source}: no face found in any of its {table['frame'].nunique()} frames")
-    return smooth_faces(table, median)
-
-
-def predict_video(path: str | os.PathLike, model=DEFAULT_MODEL, *, detector=None, all_faces: bool = False,
-                  median: int = 1, batch_size: int | None = None, device: str = "cpu", runtime: str = "torch",
-                  crop_scale: float | None = None, detect_every: int = DETECT_EVERY,
-                  progress: bool = False) -> pd.DataFrame:
-    """The per-frame AU table of a video (anything PyAV decodes). ``model``: a shipped model's name (default:
-    poseau's own, poseau.models.shipped), a model file, run folder, .onnx file (runtime "onnx"), or a model or
-    runner in memory; ``detector``: a name or detector (default: the model's, see ``model_detector``);
-    ``median``: filter width (1: none); ``detect_every``: the face detector runs on every so many frames and the
-    face is followed between (1: every frame; ``all_faces`` detects every frame)."""
-    path = Path(path)
-    if not path.is_file():
-        raise PoseauError(f"{path}: no such file")
-    total = count_frames(path)
-    return _run(video_frames(path), str(path), total, model, detector=detector, all_faces=all_faces, median=median,
-                batch_size=batch_size, device=device, runtime=runtime, crop_scale=crop_scale, progress=progress,
-                detect_every=detect_every)
-
-
-def predict_images(paths, model=DEFAULT_MODEL, *, detector=None, all_faces: bool = False, median: int = 1,
-                   fps: float = SEQUENCE_FPS, batch_size: int | None = None, device: str = "cpu",
-                   runtime: str = "torch", crop_scale: float | None = None, progress: bool = False) -> pd.DataFrame:
-    """The AU table of images: a file, a list of files, or a folder (an image sequence, in name order, at
-    ``fps`` for the timestamps; ``median`` filters along it). Of several files, those that cannot be read are
-    left out and their errors listed in ``table.attrs["unreadable"]``."""
-    check_options(fps=fps)
-    paths = [Path(paths)] if isinstance(paths, str | os.PathLike) else [Path(p) for p in paths]
-    files = [f for p in paths for f in image_files(p)]
-    unreadable: list[PoseauError] = []
-    table = _run(image_frames(files, fps, unreadable if len(files) > 1 else None), str(paths[0]), len(files), model,
-                 detector=detector, all_faces=all_faces, median=median, batch_size=batch_size, device=device,
-                 runtime=runtime, crop_scale=crop_scale, progress=progress)
-    table.attrs["unreadable"] = [str(e) for e in unreadable]
-    return table

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from poseau.constants import intensity_columns
 from poseau.errors import PoseauError
 from poseau.evaluate.agreement import agreement, paired, read_reference
-from poseau.infer.predict import predict_images, predict_video
-from poseau.infer.runners import load_runner
+from poseau.infer.predictor import Predictor
 from poseau.infer.sources import image_files
 
 
@@ -40,29 +40,29 @@ def reference_videos(media: str | os.PathLike) -> list[tuple[Path, Path]]:
 
 
 def agree_with_reference(model, media: str | os.PathLike, *, median: int = 1) -> Agreement:
-    """``model`` (a name, file or runner) on every video of ``media`` that has a reference CSV."""
+    """``model`` (a name, file, runner or Predictor) on every video of ``media`` that has a reference CSV."""
     pairs = reference_videos(media)
     if not pairs:
         raise PoseauError(f"{media}: no video with a CSV of the same name in reference/")
-    runner = load_runner(model)
+    predictor = model if isinstance(model, Predictor) else Predictor(model, median=median)
     tables, rates = {}, {}
     for video, reference in pairs:
         start = time.perf_counter()
-        ours = predict_video(video, runner, median=median)
+        ours = predictor.video(video)
         rates[video.name] = ours["frame"].nunique() / (time.perf_counter() - start)
-        tables[video.name] = paired(ours, read_reference(reference), runner.aus)
-    return Agreement(agreement(tables, runner.aus), rates)
+        tables[video.name] = paired(ours, read_reference(reference), predictor.aus)
+    return Agreement(agreement(tables, predictor.aus), rates)
 
 
 def strongest_aus(model, images: str | os.PathLike, k: int = 2) -> dict[str, list[str]]:
     """For each image of a folder (or one image) with a face, its ``k`` AUs of highest predicted intensity."""
-    runner = load_runner(model)
+    predictor = model if isinstance(model, Predictor) else Predictor(model)
     top = {}
     for path in image_files(Path(images)):
-        table = predict_images(path, runner)
+        table = predictor.images(path)
         found = table[table["success"] == 1]
         if found.empty:
             continue
-        values = found[[f"{au}_r" for au in runner.aus]].to_numpy()[0]
-        top[path.name] = [runner.aus[i] for i in np.argsort(-values, kind="stable")[:k]]
+        values = found[intensity_columns(predictor.aus)].to_numpy()[0]
+        top[path.name] = [predictor.aus[i] for i in np.argsort(-values, kind="stable")[:k]]
     return top

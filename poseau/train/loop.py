@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader
 from poseau.config import ModelConfig, TrainConfig, from_dict, save_config, to_dict
 from poseau.constants import AUS
 from poseau.data.dataset import FrameDataset
-from poseau.data.store import FrameStore
+from poseau.data.store import FrameStore, open_store
 from poseau.errors import PoseauError
 from poseau.evaluate.scores import au_scores
 from poseau.fileio import out_folder
@@ -328,7 +328,7 @@ def train(model_config: ModelConfig, train_config: TrainConfig, store: FrameStor
     if workers is None:
         workers = 0 if dev.type == "cpu" else min(4, os.cpu_count() or 1)
     try:
-        store = store if isinstance(store, FrameStore) else FrameStore(store)
+        store = open_store(store)
         _check_inputs(model_config, train_config, store, world)
         run = _Run(model_config, train_config, store, files, dev, workers, world,
                    stages=train_config.stages_for(model_config.kind))

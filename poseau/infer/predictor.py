@@ -1,0 +1,138 @@
+"""`poseau.Predictor`: a model and a face detector loaded once, then AU intensities of any number of videos,
+image sequences, a capture loop's frames or face crops; `predict_video` and `predict_images` for one call.
+
+    predictor = poseau.Predictor()               # the shipped model; or Predictor("runs/inv", median=3)
+    for path in videos:
+        table = predictor.video(path)            # one row per frame and face (poseau.infer.predict)
+
+Every method returns the table `poseau predict` writes (columns in poseau.infer.predict's docstring).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from poseau.data.video import count_frames
+from poseau.errors import PoseauError
+from poseau.infer.predict import Scorer, default_batch, model_detector, predict_frames, prediction_table, smooth_faces
+from poseau.infer.runners import load_runner
+from poseau.infer.sources import Frame, image_files, image_frames, video_frames
+from poseau.models.shipped import DEFAULT_MODEL
+from poseau.options import DETECT_EVERY, SEQUENCE_FPS, PredictOptions, check_options
+from poseau.progress import progress_bar
+
+
+class Predictor:
+    """``model``: a shipped model's name (default: poseau's own, poseau.models.shipped), a model file, a run
+    folder, an .onnx file (runtime "onnx"), or a model or runner in memory. The options are PredictOptions':
+    ``runtime`` torch or onnx; ``device``; ``detector`` a name or a detector (default: the one that framed
+    the model's training faces); ``all_faces`` (default: the largest face); ``median`` filter width along
+    each face's frames (1: none); ``crop_scale`` (default: the model's); ``detect_every``: on a video the
+    detector runs on every so many frames and the face is followed between; ``batch_size`` faces per network
+    call. ``progress``: a progress bar per input."""
+
+    def __init__(self, model=DEFAULT_MODEL, *, runtime: str = "torch", device: str = "cpu", detector=None,
+                 all_faces: bool = False, median: int = 1, crop_scale: float | None = None,
+                 detect_every: int = DETECT_EVERY, batch_size: int | None = None, progress: bool = False):
+        self.options = PredictOptions(runtime=runtime, device=device, detector=detector, all_faces=all_faces,
+                                      median=median, crop_scale=crop_scale, detect_every=detect_every,
+                                      batch_size=batch_size)
+        self.runner = load_runner(model, runtime=runtime, device=device)
+        self.detector = model_detector(self.runner, detector)
+        self.framing = self.runner.preprocessing.for_faces(crop_scale)
+        self.progress = progress
+
+    @property
+    def aus(self) -> tuple[str, ...]:
+        return self.runner.aus
+
+    def video(self, path: str | os.PathLike) -> pd.DataFrame:
+        """The table of a video (anything PyAV decodes; timestamps are its frames' own)."""
+        path = Path(path)
+        if not path.is_file():
+            raise PoseauError(f"{path}: no such file")
+        return self._table(video_frames(path), str(path), count_frames(path), self.options.detect_every)
+
+    def images(self, paths, *, fps: float = SEQUENCE_FPS) -> pd.DataFrame:
+        """The table of images: a file, a list of files, or a folder (an image sequence in name order, at ``fps``
+        for the timestamps; the median filter runs along it). Of several files, those that cannot be read are
+        left out and their errors listed in ``table.attrs["unreadable"]``. The detector runs on every image."""
+        check_options(fps=fps)
+        paths = [Path(paths)] if isinstance(paths, str | os.PathLike) else [Path(p) for p in paths]
+        files = [f for p in paths for f in image_files(p)]
+        unreadable: list[PoseauError] = []
+        table = self._table(image_frames(files, fps, unreadable if len(files) > 1 else None), str(paths[0]),
+                            len(files), 1)
+        table.attrs["unreadable"] = [str(e) for e in unreadable]
+        return table
+
+    def frames(self, frames: Iterable[np.ndarray], *, fps: float = SEQUENCE_FPS, name: str = "frames") -> pd.DataFrame:
+        """The table of frames from your own capture loop or webcam: (H, W, 3) RGB or (H, W) grey uint8 arrays,
+        in order, at ``fps`` (for the timestamps); followed as a video is."""
+        check_options(fps=fps)
+        total = len(frames) if hasattr(frames, "__len__") else None
+        return self._table(_numbered(frames, fps, name), name, total, self.options.detect_every)
+
+    def faces(self, crops) -> pd.DataFrame:
+        """The table of face crops you cut yourself, framed as the model's own crops are (a square of
+        ``crop_scale`` x the face box around it): a (B, H, W) or (B, H, W, 3) uint8 array or a list of (H, W)
+        or (H, W, 3) arrays. One row per crop (frame 1, 2, ...), the crop's whole extent as its box."""
+        whole = dataclasses.replace(self.framing, face_crop=False)
+        batch = self.options.batch_size or default_batch(self.runner.size)
+        rows: list[dict] = []
+        pending: list[tuple[int, np.ndarray]] = []
+        score = Scorer(self.runner, rows)
+        for i, crop in enumerate(crops):
+            crop = _image(crop, f"face {i + 1}")
+            height, width = crop.shape[:2]
+            rows.append({"frame": i + 1, "face_id": 0, "timestamp": np.nan, "confidence": np.nan, "success": 1,
+                         "face_x": 0, "face_y": 0, "face_w": width, "face_h": height})
+            pending.append((i, whole(crop)))
+            if len(pending) >= batch:
+                score(pending)
+        score(pending)
+        if not rows:
+            raise PoseauError("faces: no face crops given")
+        return smooth_faces(prediction_table(rows, self.aus), self.options.median)
+
+    def _table(self, frames: Iterable[Frame], source: str, total: int | None, detect_every: int) -> pd.DataFrame:
+        with progress_bar(self.progress) as bar:
+            task = bar.add_task(Path(source).name[:24], total=total)
+            table = predict_frames(frames, self.runner, self.detector, self.framing, all_faces=self.options.all_faces,
+                                   batch_size=self.options.batch_size, detect_every=detect_every,
+                                   on_frame=lambda: bar.advance(task))
+        if table.empty:
+            raise PoseauError(f"{source}: no frames")
+        if not table["success"].any():
+            raise PoseauError(f"{source}: no face found in any of its {table['frame'].nunique()} frames")
+        return smooth_faces(table, self.options.median)
+
+
+def _image(image, what: str) -> np.ndarray:
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+        raise PoseauError(f"{what}: expected an (H, W, 3) RGB or (H, W) grey uint8 image, got {image.dtype} "
+                          f"of shape {image.shape}")
+    return image
+
+
+def _numbered(frames: Iterable[np.ndarray], fps: float, name: str) -> Iterator[Frame]:
+    for i, image in enumerate(frames):
+        image = _image(image, f"{name}: frame {i + 1}")
+        yield Frame(i + 1, i / fps, np.repeat(image[..., None], 3, 2) if image.ndim == 2 else image)
+
+
+def predict_video(path: str | os.PathLike, model=DEFAULT_MODEL, **options) -> pd.DataFrame:
+    """The table of one video: ``Predictor(model, **options).video(path)``; for several, make one Predictor."""
+    return Predictor(model, **options).video(path)
+
+
+def predict_images(paths, model=DEFAULT_MODEL, *, fps: float = SEQUENCE_FPS, **options) -> pd.DataFrame:
+    """The table of images: ``Predictor(model, **options).images(paths, fps=fps)``."""
+    return Predictor(model, **options).images(paths, fps=fps)

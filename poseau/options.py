@@ -1,0 +1,245 @@
+"""Options, one way: each is checked by one rule that argparse and the library both apply, and a config
+dataclass becomes command-line options, and back, by the functions here alone.
+
+A config field may say in its metadata (``option(...)``):
+    help    the help text, kept beside the field
+    rule    the values allowed (a Rule below): checked by the config itself and by argparse as it parses
+    parse   how the option's text becomes the value (default: the type of the field's default; tuples are
+            comma-separated lists of it)
+    flag    the option's name when it is not the field's (``--jitter`` for jitter_deg)
+    cli     False: not an option (set by the command itself)
+Booleans are ``--name/--no-name``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from poseau.constants import AUS, RUNTIMES, VIEWS
+from poseau.errors import PoseauError
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The values an option allows: ``test(value)`` and what to say when it fails ("at least 1")."""
+
+    test: Callable[[Any], bool]
+    says: str
+    choices: tuple | None = None  # the values themselves, where they are a short list (argparse shows them)
+
+    def check(self, name: str, value) -> None:
+        if value is not None and not self.test(value):
+            raise PoseauError(f"{name} must be {self.says}, got {value!r}")
+
+
+def at_least(low: float) -> Rule:
+    return Rule(lambda v: v >= low, f"at least {low}")
+
+
+def between(low: float, high: float) -> Rule:
+    """From ``low`` to ``high``, both included."""
+    return Rule(lambda v: low <= v <= high, f"from {low} to {high}")
+
+
+AT_LEAST_0, AT_LEAST_1 = at_least(0), at_least(1)
+ABOVE_0 = Rule(lambda v: v > 0, "above 0")
+ODD_WIDTH = Rule(lambda v: v >= 1 and v % 2 == 1, "an odd width >= 1 (1: no filter)")
+FRACTION = Rule(lambda v: 0 <= v < 1, "at least 0 and below 1")
+OPEN_FRACTION = Rule(lambda v: 0 < v < 1, "above 0 and below 1")
+EVEN_SIDE = Rule(lambda v: v >= 16 and v % 2 == 0, "even and at least 16")
+
+
+def one_of(names: Iterable[str]) -> Rule:
+    names = tuple(names)
+    return Rule(lambda v: v in names, f"one of {', '.join(names)}", names)
+
+
+def among(values: Iterable) -> Rule:
+    """A tuple whose items are all among ``values``."""
+    values = tuple(values)
+    return Rule(lambda v: set(v) <= set(values), f"among {', '.join(map(str, values))}")
+
+
+def option(default, help: str, *, rule: Rule | None = None, parse: Callable[[str], Any] | None = None,
+           flag: str | None = None, cli: bool = True):
+    """A config field with its help text, rule and command-line form (see the module's docstring)."""
+    metadata = {"help": help, "rule": rule, "parse": parse, "flag": flag, "cli": cli}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def check_fields(config) -> list[str]:
+    """The fields of a config dataclass whose value breaks its rule."""
+    return [f.name for f in dataclasses.fields(config)
+            if f.metadata.get("rule") and getattr(config, f.name) is not None
+            and not f.metadata["rule"].test(getattr(config, f.name))]
+
+
+def rule_help(config_class, bad: list[str]) -> str:
+    return "; ".join(f"{name} {_field(config_class, name).metadata['rule'].says}" for name in bad)
+
+
+def _field(cls, name: str) -> dataclasses.Field:
+    return next(f for f in dataclasses.fields(cls) if f.name == name)
+
+
+def parse_views(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"views must be comma-separated numbers 1-9, got {text!r}") from None
+
+
+def parse_aus(text: str) -> tuple[str, ...]:
+    """'all', or AU names or numbers: AU06,AU12 or 6,12."""
+    if text.lower() == "all":
+        return AUS
+    try:
+        return tuple(f"AU{int(t.strip().upper().removeprefix('AU')):02d}" for t in text.split(","))
+    except ValueError:
+        raise ValueError(f"AUs must be 'all' or names like AU06,AU12, got {text!r}") from None
+
+
+def parse_names(text: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in text.split(",") if t.strip())
+
+
+_KINDS = {int: "a whole number", float: "a number"}
+
+
+def arg_type(parse: Callable[[str], Any], rule: Rule | None = None) -> Callable[[str], Any]:
+    """An argparse type: ``parse`` then ``rule``; a failure is argparse's one line."""
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError as exc:
+            message = str(exc) if "must be" in str(exc) else f"expected {_KINDS.get(parse, parse.__name__)}, got {text!r}"
+            raise argparse.ArgumentTypeError(message) from None
+        if rule is not None and not rule.test(value):
+            raise argparse.ArgumentTypeError(f"must be {rule.says}, got {text}")
+        return value
+    convert.__name__ = parse.__name__
+    return convert
+
+
+def flag_of(field: dataclasses.Field) -> str:
+    return "--" + (field.metadata.get("flag") or field.name.replace("_", "-"))
+
+
+def _parser_of(field: dataclasses.Field) -> Callable[[str], Any]:
+    if field.metadata.get("parse"):
+        return field.metadata["parse"]
+    if isinstance(field.default, tuple):
+        return parse_names
+    return type(field.default)
+
+
+def add_options(parser: argparse.ArgumentParser, cls, *, defaults: dict | None = None,
+                required: Iterable[str] = ()) -> None:
+    """One option per field of the dataclass ``cls`` that is an option, with its help, rule and default
+    (``defaults`` overrides the class's; names in ``required`` have none)."""
+    defaults, required = defaults or {}, set(required)
+    for field in dataclasses.fields(cls):
+        if not field.metadata.get("cli", True):
+            continue
+        default = defaults.get(field.name, field.default)
+        text = field.metadata.get("help", "")
+        shown = text if field.name in required else f"{text} (default: {_shown(default)})"
+        common = {"dest": field.name, "help": shown}
+        if field.name in required:
+            common["required"] = True
+        elif isinstance(field.default, bool):
+            parser.add_argument(flag_of(field), action=argparse.BooleanOptionalAction, default=default,
+                                help=text)
+            continue
+        else:
+            common["default"] = default
+        rule = field.metadata.get("rule")
+        if rule is not None and rule.choices:
+            parser.add_argument(flag_of(field), type=_parser_of(field), choices=rule.choices, **common)
+        else:
+            parser.add_argument(flag_of(field), type=arg_type(_parser_of(field), rule), **common)
+
+
+def from_options(cls, args: argparse.Namespace, **values):
+    """The config ``cls`` from parsed options; ``values`` set fields (those that are not options, or one the
+    command fills in itself)."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if f.metadata.get("cli", True)}
+    return cls(**{**given, **values})
+
+
+def _shown(value) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def to_argv(config, base=None) -> list[str]:
+    """The options that make ``config`` from the defaults of ``base`` (default: its class's): what a user
+    types to run it again, each field that differs written in its command-line form."""
+    base = base if base is not None else type(config)()
+    argv: list[str] = []
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if not field.metadata.get("cli", True) or value == getattr(base, field.name):
+            continue
+        if isinstance(field.default, bool):
+            argv.append(flag_of(field) if value else "--no-" + flag_of(field)[2:])
+        else:
+            argv += [flag_of(field), _shown(value)]
+    return argv
+
+
+# Options that no saved config holds, with their defaults and rules: the library's signatures and the command
+# line both read them here, and `check_options` applies the same rules to the library's arguments.
+MEDIAN_WIDTH = 3             # the paper's median filter over each sequence of predictions before scoring
+EVAL_PARTITION = "valid"     # the partition evaluate, mix and saliency score by default
+EVAL_BATCH = 64              # frames per network call when scoring a store
+SALIENCY_FRAMES = 100        # frames with the highest predictions per AU and view
+SALIENCY_BATCH = 16          # frames per gradient call
+SEQUENCE_FPS = 30.0          # frame rate given to a folder of images, for its timestamps
+DETECT_EVERY = 3             # predict on a video: faces detected on every 3rd frame, followed between
+RENDER_WORKERS = min(4, os.cpu_count() or 1)  # processes that render and prepare (synth, demo, pretrain)
+
+RULES: dict[str, Rule] = {
+    "median": ODD_WIDTH, "fps": ABOVE_0, "crop_scale": ABOVE_0, "batch_size": AT_LEAST_1,
+    "detect_every": AT_LEAST_1, "frames": AT_LEAST_1, "workers": AT_LEAST_1, "views": among(VIEWS),
+}
+
+
+def check_options(**values) -> None:
+    """Each value by its rule in RULES (None: the default, always allowed), or a PoseauError naming the first
+    that breaks it."""
+    for name, value in values.items():
+        RULES[name].check(name, value)
+
+
+def typed(name: str, parse: Callable[[str], Any] = int) -> Callable[[str], Any]:
+    """The argparse type of the option ``name``: ``parse``, then its rule in RULES."""
+    return arg_type(parse, RULES[name])
+
+
+@dataclass(frozen=True)
+class PredictOptions:
+    """How `poseau predict` and `poseau.Predictor` find, cut and score the faces of a video or images."""
+
+    runtime: str = option("torch", "torch, or onnx (onnxruntime: an .onnx file, or the model exported in memory)",
+                          rule=one_of(RUNTIMES))
+    device: str = option("cpu", "cpu, cuda, cuda:1, mps")
+    detector: Any = option(None, "yunet, haar, or auto (yunet where installed, else haar); default: the one "
+                           "that framed the model's training faces, else auto", parse=str)
+    all_faces: bool = option(False, "every face, with ids kept across frames (default: the largest face only)")
+    median: int = option(1, "median filter width along each face's frames (1: none)", rule=RULES["median"], parse=int)
+    crop_scale: float | None = option(None, "face crop side / detected box side (default: the model's "
+                                      "preprocessing)", rule=RULES["crop_scale"], parse=float)
+    detect_every: int = option(DETECT_EVERY, "videos: the face detector runs on every N-th frame and the face "
+                               "is followed between (1: every frame; all_faces detects on every frame)",
+                               rule=RULES["detect_every"])
+    batch_size: int | None = option(None, "faces per network call (default: 32 up to 112 px, else 8)",
+                                    rule=RULES["batch_size"], parse=int)
+
+    def __post_init__(self) -> None:
+        for name in check_fields(self):
+            _field(type(self), name).metadata["rule"].check(name, getattr(self, name))
