@@ -6,9 +6,11 @@ import os
 
 import numpy as np
 
+from poseau.config import from_dict
 from poseau.constants import __version__
 from poseau.evaluate.tables import Table, to_markdown
 from poseau.fileio import write_text_atomic
+from poseau.options import to_argv
 from poseau.recipes import PretrainConfig
 
 TARGETS = {"real mean r": 0.7, "real AU06/AU12 r": 0.93, "real lowest r": 0.4, "synthetic ICC": 0.85,
@@ -67,8 +69,8 @@ def _weakest(scores: dict, k: int = 3) -> str:
 
 def model_card(config: PretrainConfig, scores: dict) -> str:
     neutral = scores["neutral"]
-    recipe = " ".join(f"--{k.replace('_', '-')} {v if not isinstance(v, list | tuple) else ','.join(map(str, v))}"
-                      for k, v in scores["recipe"].items() if k != "config")
+    recipe = " ".join(to_argv(from_dict(PretrainConfig, {k: v for k, v in scores["recipe"].items() if k != "config"}),
+                              every=True))
     lines = [
         f"# {config.name}", "",
         f"AU intensity (FERA's 0-5) for {', '.join(scores['synthetic_holdout']['aus'])} from one face per frame, "

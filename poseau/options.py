@@ -117,8 +117,9 @@ def arg_type(parse: Callable[[str], Any], rule: Rule | None = None) -> Callable[
         try:
             value = parse(text)
         except ValueError as exc:
-            message = str(exc) if "must be" in str(exc) else f"expected {_KINDS.get(parse, parse.__name__)}, got {text!r}"
-            raise argparse.ArgumentTypeError(message) from None
+            kind = _KINDS.get(parse, parse.__name__)
+            raise argparse.ArgumentTypeError(str(exc) if "must be" in str(exc) else f"expected {kind}, got {text!r}") \
+                from None
         if rule is not None and not rule.test(value):
             raise argparse.ArgumentTypeError(f"must be {rule.says}, got {text}")
         return value
@@ -176,14 +177,14 @@ def _shown(value) -> str:
     return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
-def to_argv(config, base=None) -> list[str]:
-    """The options that make ``config`` from the defaults of ``base`` (default: its class's): what a user
-    types to run it again, each field that differs written in its command-line form."""
-    base = base if base is not None else type(config)()
+def to_argv(config, *, every: bool = False) -> list[str]:
+    """The options that make ``config``, as a user types them: those whose value differs from the class's
+    default, or with ``every`` all of them (a recipe that stays the same when the defaults change)."""
+    base = type(config)()
     argv: list[str] = []
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
-        if not field.metadata.get("cli", True) or value == getattr(base, field.name):
+        if not field.metadata.get("cli", True) or (value == getattr(base, field.name) and not every):
             continue
         if isinstance(field.default, bool):
             argv.append(flag_of(field) if value else "--no-" + flag_of(field)[2:])

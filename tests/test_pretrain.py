@@ -2,15 +2,22 @@
 compact model with its scores and model card, and a second run that reuses what the first finished."""
 
 import json
+import shlex
 
 import pandas as pd
 import pytest
+import torch
 from test_demo import TINY as DEMO_TINY
 
-from poseau.cli import main
+from poseau.cli import build_parser, main
+from poseau.config import load_config
+from poseau.constants import intensity_columns
+from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
-from poseau.models.checkpoint import load_model
+from poseau.evaluate.predictions import partition_rows, predict_store
+from poseau.models.checkpoint import load_model, read_checkpoint
 from poseau.models.shipped import CARD_FILE, MODEL_FILE, SCORES_FILE
+from poseau.options import from_options
 from poseau.recipes import PretrainConfig
 
 TINY = [*DEMO_TINY, "--reduce", "8", "--holdout-subjects", "1", "--neutral-subjects", "1", "--name", "tiny-v0"]
@@ -26,23 +33,33 @@ def test_pretrain_writes_the_model_to_ship_with_its_scores_and_card(face_model_f
     model = load_model(folder / MODEL_FILE)
     assert model.size == 32 and len(model.aus) == 7 and model.preprocessing.face_crop
     assert all(m.config.reduce == 8 for m in model.members)
-    assert (folder / MODEL_FILE).stat().st_size < 0.6 * (out / "mixed.pt").stat().st_size  # half precision
+    shipped = read_checkpoint(folder / MODEL_FILE)  # the default precision: large weights in int8
+    assert all(m["int8_scales"] and m["state_dict"][k].dtype == torch.int8 for m in shipped["members"]
+               for k in m["int8_scales"])
+    assert (folder / MODEL_FILE).stat().st_size < 0.4 * (out / "mixed.pt").stat().st_size
     scores = json.loads((folder / SCORES_FILE).read_text())
     holdout = json.loads((out / "holdout" / "mixed" / "metrics.json").read_text())
     assert scores["synthetic_holdout"]["icc"] == pytest.approx(holdout["mean"]["icc"])
     assert set(scores["synthetic_holdout"]["views"]) == {str(v) for v in range(1, 10)}
-    assert scores["neutral"]["frames"] == 8 * 9 and 0 <= scores["neutral"]["mean"] <= 5
+    neutral = predict_store(model, FrameStore(out / "neutral" / "store"), partition_rows(FrameStore(
+        out / "neutral" / "store"), "test"), progress=False)  # the shipped file's own predictions, computed again
+    assert scores["neutral"]["frames"] == 8 * 9 == len(neutral)
+    assert scores["neutral"]["mean"] == pytest.approx(neutral[intensity_columns(model.aus)].to_numpy().mean())
     assert scores["recipe"]["config"] == "PretrainConfig" and scores["recipe"]["holdout_seed"] == 1000
     card = (folder / CARD_FILE).read_text()
     assert card.startswith("# tiny-v0") and "MIT" in card and "Apache 2.0" in card
     assert f"{scores['synthetic_holdout']['icc']:.2f}" in card and "Not measured" in card  # no --media given
-    assert "--train-subjects 2" in card and "--holdout-seed 1000" in card  # how to make it again
+    recipe = next(line for line in card.splitlines() if line.startswith("poseau pretrain "))
+    again = build_parser().parse_args(shlex.split(recipe)[1:])  # the recipe line runs as printed
+    assert from_options(PretrainConfig, again) == load_config(PretrainConfig, out / "pretrain.yaml")
     labels = pd.read_csv(out / "neutral" / "data" / "Test_Int" / "FERA17_TE_F001_T1_AU12_Int.csv", header=None)
     assert (labels[1] == 0).all()  # the neutral faces really have every AU at 0
-    stamp = (folder / MODEL_FILE).stat().st_mtime_ns
-    assert main(args) == 0  # again: nothing is rendered or trained twice; the files are written again
+    done = [out / "data" / "synth_info.json", out / "holdout" / "data" / "synth_info.json",
+            out / "runs" / "pose-invariant" / "model.pt", out / "runs" / "pose-dependent" / "model.pt"]
+    stamps = [path.stat().st_mtime_ns for path in done]
+    assert main(args) == 0  # again: nothing is rendered or trained twice; the scores are measured again
+    assert [path.stat().st_mtime_ns for path in done] == stamps
     assert json.loads((folder / SCORES_FILE).read_text())["synthetic_holdout"] == scores["synthetic_holdout"]
-    assert (folder / MODEL_FILE).stat().st_mtime_ns >= stamp
 
 
 def test_held_out_seeds_never_equal_the_recipes_seed():
