@@ -25,7 +25,8 @@ from poseau.data.store import prepare
 from poseau.models.model import AUModel
 from poseau.synth.generate import synthesize
 from poseau.train.distributed import World
-from poseau.train.loop import make_optimizer, train_one_epoch
+from poseau.train.loop import train_one_epoch
+from poseau.train.optim import make_optimizer
 
 
 def images_per_second(model: AUModel, batches, images: int) -> float:

@@ -40,6 +40,11 @@ def intensity_column(au: str) -> str:
     return f"{au}_r"
 
 
+def raw_column(au: str) -> str:
+    """An AU's predicted intensity before the median filter, beside the filtered one (evaluate)."""
+    return f"{au}_raw"
+
+
 def intensity_columns(aus=AUS) -> list[str]:
     """The intensity columns of ``aus`` (default: all seven, in their order)."""
     return [intensity_column(au) for au in aus]

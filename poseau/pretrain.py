@@ -27,6 +27,7 @@ import torch
 
 from poseau.card import write_model_card
 from poseau.config import to_dict
+from poseau.constants import intensity_column
 from poseau.data.store import FrameStore, prepare
 from poseau.demo import render_once, run_demo
 from poseau.evaluate.evaluation import evaluate_model, write_evaluation
@@ -55,7 +56,7 @@ def _store(config: PretrainConfig, data: Path, out: Path, workers: int, progress
 def neutral_intensity(model, store: FrameStore, progress: bool) -> dict:
     """The mean predicted intensity (0-5) per AU, and over all, on the store's test frames (all AUs at 0)."""
     table = predict_store(model, store, partition_rows(store, "test"), progress=progress)
-    means = {au: float(table[f"{au}_r"].mean()) for au in model.aus}
+    means = {au: float(table[intensity_column(au)].mean()) for au in model.aus}
     return {"mean": float(np.mean(list(means.values()))), "aus": means, "frames": len(table)}
 
 

@@ -61,7 +61,7 @@ def test_short_training_beats_a_constant_on_held_out_subjects(stores, tmp_path, 
     print(f"{kind}: held-out ICC {icc:.3f}, RMSE {err:.3f} (constant {constant_err:.3f})")
     assert icc > 0.5 and err < constant_err
     history = pd.read_csv(tmp_path / "run" / "train.csv")
-    assert history["icc_AU12"].iloc[-1] > history["icc_AU12"].iloc[0]
+    assert history["val_draw_icc_AU12"].iloc[-1] > history["val_draw_icc_AU12"].iloc[0]
     if kind == "pose-dependent":
         assert history.loc[history["stage"] == "pose", "pose_accuracy"].max() > 0.75  # 3 pitch groups: chance 1/3
     assert_drawn(tmp_path / "run" / "curves.png", min_size=(600, 200))

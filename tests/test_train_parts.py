@@ -13,8 +13,8 @@ from poseau.errors import PoseauError
 from poseau.models.checkpoint import load_model, model_record, save_atomic
 from poseau.models.model import AUModel
 from poseau.train.distributed import World
-from poseau.train.loop import epoch_batches, epoch_lr, set_trainable
 from poseau.train.losses import euclidean, stage_loss
+from poseau.train.optim import epoch_batches, epoch_lr, set_trainable
 from poseau.train.splits import Draws, draw_rows, epoch_draw
 from poseau.train.stopping import EarlyStopping
 

@@ -17,8 +17,7 @@ class FrameDataset(Dataset):
 
     image   (1, S, S) uint8, the preprocessed grey frame (the model scales its pixels itself)
     target  (7,) float32 intensity / 5 in [0, 1], 0 where missing
-    mask    (7,) bool, True where the label is valid (not 9)
-    weight  (7,) float32 label weight (the draw's, else 1 where valid and 0 where missing)
+    weight  (7,) float32 label weight (the draw's, else 1 where valid); 0 where missing, so the loss skips it
     view    int64 FERA view 1-9, 0 when unknown;  pose  int64 pose group 0 up / 1 level / 2 down, -1 unknown
     row     int64 the store row
     """
@@ -30,9 +29,9 @@ class FrameDataset(Dataset):
             rows, weights = rows.rows, rows.weights
         self.rows = np.arange(len(self.store)) if rows is None else np.asarray(rows, np.int64)
         labels = self.store.labels[self.rows]
-        self.mask = labels != MISSING
-        self.targets = np.where(self.mask, intensity_to_unit(labels), 0.0).astype(np.float32)
-        self.weights = self.mask.astype(np.float32) if weights is None else np.asarray(weights, np.float32)
+        valid = labels != MISSING
+        self.targets = np.where(valid, intensity_to_unit(labels), 0.0).astype(np.float32)
+        self.weights = valid.astype(np.float32) if weights is None else np.where(valid, weights, 0).astype(np.float32)
         self.views = self.store.views[self.rows]
         self.poses = self.store.pose_groups[self.rows]
 
@@ -44,7 +43,6 @@ class FrameDataset(Dataset):
         return {
             "image": image.unsqueeze(0),
             "target": torch.from_numpy(self.targets[i]),
-            "mask": torch.from_numpy(self.mask[i]),
             "weight": torch.from_numpy(self.weights[i]),
             "view": torch.tensor(self.views[i]),
             "pose": torch.tensor(self.poses[i]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from poseau.constants import intensity_columns
 from poseau.evaluate.metrics import pearson, safe
 
 
@@ -23,7 +24,7 @@ def read_reference(path) -> pd.DataFrame:
 
 def paired(ours: pd.DataFrame, reference: pd.DataFrame, aus: list[str] | tuple[str, ...]) -> pd.DataFrame:
     """One row per frame where both found a face: ``frame`` and, per AU, ``AUxx_ours`` and ``AUxx_ref``."""
-    columns = [f"{au}_r" for au in aus]
+    columns = intensity_columns(aus)
     a = ours[ours["success"] == 1].drop_duplicates("frame")[["frame", *columns]]  # the largest face
     b = reference[reference["success"] == 1].drop_duplicates("frame")[["frame", *columns]]
     both = a.merge(b, on="frame", suffixes=("_ours", "_ref"))

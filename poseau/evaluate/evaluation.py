@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from poseau.constants import POSE_COLUMNS, VIEW_POSE_GROUP
+from poseau.constants import POSE_COLUMNS, VIEW_POSE_GROUP, intensity_column, intensity_columns, raw_column
 from poseau.data.smoothing import smooth_sequences
 from poseau.data.store import FrameStore, open_store
 from poseau.errors import PoseauError
@@ -90,10 +90,10 @@ def evaluate_model(model: str | os.PathLike | IntensityModel, store: FrameStore 
     log.info("predicting %d frames of %s (%s) with %s", len(rows), store.path, partition, source or "a model")
     table = predict_store(net, store, rows, batch_size=batch_size, progress=progress)
     aus = list(net.aus)
-    columns = [f"{au}_r" for au in aus]
+    columns = intensity_columns(aus)
     if median > 1:
         for au in aus:
-            table[f"{au}_raw"] = table[f"{au}_r"]
+            table[raw_column(au)] = table[intensity_column(au)]
         table = smooth_sequences(table, columns, median)
     scores = score_table(table, aus)
     if set(POSE_COLUMNS) <= set(table.columns):

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from poseau.constants import POSE_COLUMNS
+from poseau.constants import POSE_COLUMNS, intensity_columns
 from poseau.data.index import KEY_COLUMNS
 from poseau.data.preprocess import Preprocessing
 from poseau.data.store import FrameStore
@@ -80,7 +80,7 @@ def predict_store(model: IntensityModel, store: FrameStore, rows: np.ndarray, *,
     aus = list(model.aus)
     table = store.index.iloc[rows][[*KEY_COLUMNS, "frame", *aus]].reset_index(drop=True)
     predicted = np.concatenate(intensities) if intensities else np.zeros((0, len(aus)))
-    table[[f"{au}_r" for au in aus]] = predicted
+    table[intensity_columns(aus)] = predicted
     if poses:
         table[list(POSE_COLUMNS)] = np.concatenate(poses)
     return table

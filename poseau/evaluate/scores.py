@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from poseau.constants import MISSING
+from poseau.constants import MISSING, intensity_column, intensity_columns
 from poseau.evaluate.metrics import icc31, pearson, rmse, safe
 
 METRICS = {"rmse": rmse, "pcc": pearson, "icc": icc31}
@@ -58,7 +58,7 @@ def score_table(table: pd.DataFrame, aus: tuple[str, ...] | list[str]) -> dict:
 
     def block(rows: pd.DataFrame, where: str) -> dict:
         truth = rows[list(aus)].to_numpy(np.float64)
-        return au_scores(truth, rows[[f"{au}_r" for au in aus]].to_numpy(np.float64), aus, where, undefined)
+        return au_scores(truth, rows[intensity_columns(aus)].to_numpy(np.float64), aus, where, undefined)
 
     pooled = block(table, "")
     views = {}
@@ -73,8 +73,8 @@ def score_table(table: pd.DataFrame, aus: tuple[str, ...] | list[str]) -> dict:
 def view_icc_matrix(table: pd.DataFrame, au: str) -> tuple[list[int], np.ndarray]:
     """The views and the (V, V) ICC(3,1) between the predicted sequences of each pair of views (the paper's
     Fig. 2), over the frames that both views show; NaN where undefined."""
-    wide = table.pivot_table(index=["partition", "subject", "task", "frame"], columns="view", values=f"{au}_r",
-                             aggfunc="first")
+    wide = table.pivot_table(index=["partition", "subject", "task", "frame"], columns="view",
+                             values=intensity_column(au), aggfunc="first")
     views = [int(v) for v in wide.columns if v > 0]
     matrix = np.full((len(views), len(views)), np.nan)
     for i, a in enumerate(views):

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from poseau.constants import intensity_column, raw_column
 from poseau.data.preprocess import Preprocessing
 from poseau.data.store import FrameStore, open_store
 from poseau.errors import PoseauError
@@ -92,7 +93,7 @@ def saliency_maps(model: IntensityModel, store: FrameStore, predictions: pd.Data
         task = bar.add_task("saliency", total=len(aus) * len(views))
         for a, au in enumerate(aus):
             column = list(model.aus).index(au)
-            score = predictions.get(f"{au}_raw", predictions[f"{au}_r"]).to_numpy()
+            score = predictions.get(raw_column(au), predictions[intensity_column(au)]).to_numpy()
             for v, view in enumerate(views):
                 mine = np.flatnonzero(predictions["view"].to_numpy() == view)
                 top = rows[mine[np.argsort(-score[mine], kind="stable")[:frames]]]

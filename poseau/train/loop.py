@@ -1,13 +1,13 @@
-"""The training loop, as plain functions: `train_one_epoch`, `evaluate`, `train`.
+"""The training loop, top to bottom: `train_one_epoch`, `validate`, then `train` and its steps.
 
 A run folder (poseau.models.runs.RunFiles) holds
     model.yaml, train.yaml   the ModelConfig and TrainConfig
-    train.csv, curves.png    per epoch: losses, validation ICC and RMSE per AU (pose accuracy when it has one)
-    last.pt                  everything to resume: weights, optimiser, stage, epoch, early-stopping state
-    best.pt                  the stage's best weights so far (a model file)
-    model.pt                 the final model (a model file: `poseau.load_model`)
+    train.csv, curves.png    per epoch: losses, and per AU the ICC(3,1) and RMSE (0-5) on the balanced
+                             validation draw, frame by frame without the median filter (val_draw_icc_AU12,
+                             ...; `poseau evaluate` scores whole partitions, filtered), and the pose accuracy
+    last.pt, best.pt, model.pt   to resume, the stage's best weights, the final model (poseau.train.resume)
     summary.txt
-each written atomically after every epoch. Stages run in order (poseau.config.STAGES); each has its own
+each written atomically after every epoch. Stages run in order (poseau.constants.STAGES); each has its own
 optimiser and early stopping, and the next starts from the best epoch of the one before. Training data
 order comes from (seed, stage, epoch) alone, so a resumed run ends as an uninterrupted one would.
 """
@@ -15,7 +15,6 @@ order comes from (seed, stage, epoch) alone, so a resumed run ends as an uninter
 from __future__ import annotations
 
 import logging
-import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -27,14 +26,14 @@ import torch
 from rich.progress import Progress
 from torch.utils.data import DataLoader
 
-from poseau.config import ModelConfig, TrainConfig, from_dict, save_config, to_dict
+from poseau.config import ModelConfig, TrainConfig, save_config
 from poseau.constants import AUS
 from poseau.data.dataset import FrameDataset
 from poseau.data.store import FrameStore, open_store
 from poseau.errors import PoseauError
 from poseau.evaluate.scores import au_scores
 from poseau.fileio import out_folder
-from poseau.models.checkpoint import model_record, read_checkpoint, save_atomic
+from poseau.models.checkpoint import model_record, save_atomic
 from poseau.models.model import AUModel
 from poseau.models.runs import RunFiles
 from poseau.progress import progress_bar
@@ -42,46 +41,18 @@ from poseau.scales import unit_to_intensity
 from poseau.train import distributed as dist
 from poseau.train.augment import augment
 from poseau.train.losses import stage_loss
-from poseau.train.report import plot_curves, summary_text, write_history, write_summary
+from poseau.train.optim import epoch_batches, epoch_lr, make_optimizer, set_trainable
+from poseau.train.report import draw_column, plot_curves, summary_text, write_history, write_summary
+from poseau.train.resume import finished_model, resume_state, stage_best, train_record
 from poseau.train.splits import Draws, epoch_draw, make_draws
 from poseau.train.stopping import EarlyStopping
 
 log = logging.getLogger(__name__)
 
 
-def set_trainable(model: AUModel, stage: str) -> None:
-    """What each stage trains: the pose estimator alone on a frozen bottom in "pose"; no pose estimator in
-    "routed" (the known pose routes); everything in "regress" and "joint"."""
-    for p in model.parameters():
-        p.requires_grad_(stage != "pose")
-    if model.config.kind == "pose-dependent":
-        for p in model.head.pose.parameters():
-            p.requires_grad_(stage in ("pose", "joint"))
-
-
-def make_optimizer(model: AUModel, config: TrainConfig) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
-
-
-def epoch_lr(config: TrainConfig, epoch: int) -> float:
-    """The learning rate of an epoch (from 0): constant, or cosine from lr down towards 0 over max_epochs."""
-    if config.schedule == "cosine":
-        return config.lr * 0.5 * (1 + math.cos(math.pi * epoch / config.max_epochs))
-    return config.lr
-
-
-def epoch_batches(n: int, batch_size: int, seed: int, stage: int, epoch: int, world: dist.World) -> list[list[int]]:
-    """This process's slice of each batch of an epoch, in an order set by (seed, stage, epoch) only."""
-    order = np.random.default_rng([seed, stage, epoch]).permutation(n)
-    return [dist.shard(order[i:i + batch_size].tolist(), world) for i in range(0, n - batch_size + 1, batch_size)]
-
-
 def _to(batch: dict, device: torch.device, columns: list[int]) -> dict:
     batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-    for key in ("target", "weight", "mask"):
+    for key in ("target", "weight"):
         batch[key] = batch[key][:, columns]
     return batch
 
@@ -115,10 +86,11 @@ def train_one_epoch(net: torch.nn.Module, model: AUModel, loader: DataLoader, op
 
 
 @torch.no_grad()
-def evaluate(model: AUModel, dataset: FrameDataset, stage: str, alpha: float, columns: list[int],
+def validate(model: AUModel, dataset: FrameDataset, stage: str, alpha: float, columns: list[int],
              device: torch.device, world: dist.World, batch_size: int = 64, workers: int = 0) -> dict:
-    """The stage's validation loss over ``dataset`` and, per AU, ICC(3,1) and RMSE (0-5 scale) of the
-    intensities it judges; the pose accuracy for a pose-dependent model."""
+    """The stage's validation loss over ``dataset`` (the balanced validation draw) and, per AU, ICC(3,1) and
+    RMSE (0-5 scale) of the intensities it judges, frame by frame and unfiltered (columns named by
+    ``draw_column``); the pose accuracy for a pose-dependent model."""
     model.eval()
     mine = dist.shard(list(range(len(dataset))), world)
     loader = DataLoader(dataset, batch_sampler=[mine[i:i + batch_size] for i in range(0, len(mine), batch_size)],
@@ -141,8 +113,42 @@ def evaluate(model: AUModel, dataset: FrameDataset, stage: str, alpha: float, co
         result["pose_accuracy"] = float((guessed[known] == dataset.poses[known]).mean()) if known.any() else np.nan
     labels = dataset.store.labels[dataset.rows][:, columns]
     for au, scores in au_scores(labels, pred, model.aus).items():
-        result[f"icc_{au}"], result[f"rmse_{au}"] = scores["icc"], scores["rmse"]
+        result[draw_column("icc", au)], result[draw_column("rmse", au)] = scores["icc"], scores["rmse"]
     return result
+
+
+def train(model_config: ModelConfig, train_config: TrainConfig, store: FrameStore | str, out: str | os.PathLike, *,
+          device: str = "cpu", workers: int | None = None, resume: bool = False, progress: bool = True,
+          on_epoch=None) -> Path:
+    """Train a model on ``store`` into the run folder ``out``; the path of the final model file.
+
+    ``workers``: DataLoader processes; None: none on a CPU (they would take cores from the training
+    itself: reading the store in the training process costs about 10%, see benchmarks/train_speed.py),
+    up to 4 on an accelerator.
+    ``on_epoch(stage, epoch)``, if given, is called after each epoch's files are written.
+    """
+    out_folder(out)
+    files = RunFiles(out)
+    if files.model.is_file() and not files.last.is_file():
+        return finished_model(files, model_config, train_config, resume)
+    world, dev = dist.setup(device)
+    if workers is None:
+        workers = 0 if dev.type == "cpu" else min(4, os.cpu_count() or 1)
+    try:
+        store = open_store(store)
+        _check_inputs(model_config, train_config, store, world)
+        run = _Run(model_config, train_config, store, files, dev, workers, world,
+                   stages=train_config.stages_for(model_config.kind))
+        state = resume_state(files, model_config, train_config, store, resume)
+        _set_up(run, state, progress)
+        first = state["train"]["stage"] if state else 0
+        with progress_bar(progress and world.main) as bar:
+            for si, stage in enumerate(run.stages):
+                if si >= first:
+                    _run_stage(run, si, stage, state, bar, on_epoch)
+        return _finish(run)
+    finally:
+        dist.teardown(world)
 
 
 @dataclass
@@ -168,10 +174,7 @@ class _Run:
         return [AUS.index(au) for au in self.model_config.aus]
 
     def info(self, stage: int, epoch: int, stopping: EarlyStopping) -> dict:
-        """The "train" entry of the run's model files: where training stands and how it got there."""
-        return {"config": to_dict(self.train_config), "store": str(self.store.path),
-                "store_index": self.store.meta["index_sha256"], "stages": list(self.stages), "stage": stage,
-                "epoch": epoch, "stopping": stopping.state(), "history": self.history}
+        return train_record(self.train_config, self.store, self.stages, stage, epoch, stopping, self.history)
 
     def save_last(self, stage: int, epoch: int, stopping: EarlyStopping, optimizer=None) -> None:
         """last.pt: everything to resume at (stage, epoch)."""
@@ -190,22 +193,6 @@ def _check_inputs(model_config: ModelConfig, train_config: TrainConfig, store: F
         raise PoseauError(f"{store.path}: no frame has a known view, which the pose-dependent model needs")
     if train_config.batch_size % world.size:
         raise PoseauError(f"batch size {train_config.batch_size} does not divide among {world.size} processes")
-
-
-def _resume_state(run: _Run, resume: bool) -> dict | None:
-    """last.pt of an interrupted run of the same configs and store, None for a fresh start."""
-    files = run.files
-    if not files.last.is_file():
-        return None
-    if not resume:
-        raise PoseauError(f"{files.out}: holds a training run; pass --resume to continue it, or choose another --out")
-    state = read_checkpoint(files.last)
-    saved = (from_dict(ModelConfig, state["model"]), from_dict(TrainConfig, state["train"]["config"]))
-    if saved != (run.model_config, run.train_config) or state["train"]["store_index"] != run.store.meta["index_sha256"]:
-        raise PoseauError(f"{files.last}: the run was started with another config or store; resume it with the "
-                          "same arguments, or choose another --out")
-    log.info("resuming %s at stage %d, epoch %d", files.out, state["train"]["stage"] + 1, state["train"]["epoch"] + 1)
-    return state
 
 
 def _set_up(run: _Run, state: dict | None, progress: bool) -> None:
@@ -243,10 +230,10 @@ def _run_epoch(run: _Run, net: torch.nn.Module, optimizer, si: int, stage: str, 
     transform = partial(augment, seed=cfg.seed, stage=si, epoch=epoch) if cfg.augment else None
     loss = train_one_epoch(net, run.model, loader, optimizer, stage, cfg.alpha, run.columns, run.device,
                            run.world, bar if run.world.main else None, transform)
-    val = evaluate(run.model, run.val_set, stage, cfg.alpha, run.columns, run.device, run.world,
+    val = validate(run.model, run.val_set, stage, cfg.alpha, run.columns, run.device, run.world,
                    2 * cfg.batch_size, run.workers)
-    log.info("%s epoch %d: training loss %.5f, validation loss %.5f, ICC %s", stage, epoch + 1, loss,
-             val["val_loss"], " ".join(f"{au} {val[f'icc_{au}']:.3f}" for au in run.model_config.aus))
+    log.info("%s epoch %d: training loss %.5f, validation loss %.5f, ICC on the draw %s", stage, epoch + 1, loss,
+             val["val_loss"], " ".join(f"{au} {val[draw_column('icc', au)]:.3f}" for au in run.model_config.aus))
     return {"stage": stage, "epoch": epoch + 1, "train_loss": loss, **val, "seconds": time.perf_counter() - tic}
 
 
@@ -277,7 +264,7 @@ def _run_stage(run: _Run, si: int, stage: str, state: dict | None, bar, on_epoch
         if state.get("optimizer"):
             optimizer.load_state_dict(state["optimizer"])
         if stopping.best_epoch >= 0:
-            best = _stage_best(run.files.best, si)
+            best = stage_best(run.files.best, si)
     for epoch in range(start, cfg.max_epochs):
         if stopping.stop:
             break
@@ -308,61 +295,6 @@ def _finish(run: _Run) -> Path:
         print(text)
     dist.barrier(run.world)
     return files.model
-
-
-def train(model_config: ModelConfig, train_config: TrainConfig, store: FrameStore | str, out: str | os.PathLike, *,
-          device: str = "cpu", workers: int | None = None, resume: bool = False, progress: bool = True,
-          on_epoch=None) -> Path:
-    """Train a model on ``store`` into the run folder ``out``; the path of the final model file.
-
-    ``workers``: DataLoader processes; None: none on a CPU (they would take cores from the training
-    itself: reading the store in the training process costs about 10%, see benchmarks/train_speed.py),
-    up to 4 on an accelerator.
-    ``on_epoch(stage, epoch)``, if given, is called after each epoch's files are written.
-    """
-    out_folder(out)
-    files = RunFiles(out)
-    if files.model.is_file() and not files.last.is_file():
-        return _finished(files, model_config, train_config, resume)
-    world, dev = dist.setup(device)
-    if workers is None:
-        workers = 0 if dev.type == "cpu" else min(4, os.cpu_count() or 1)
-    try:
-        store = open_store(store)
-        _check_inputs(model_config, train_config, store, world)
-        run = _Run(model_config, train_config, store, files, dev, workers, world,
-                   stages=train_config.stages_for(model_config.kind))
-        state = _resume_state(run, resume)
-        _set_up(run, state, progress)
-        first = state["train"]["stage"] if state else 0
-        with progress_bar(progress and world.main) as bar:
-            for si, stage in enumerate(run.stages):
-                if si >= first:
-                    _run_stage(run, si, stage, state, bar, on_epoch)
-        return _finish(run)
-    finally:
-        dist.teardown(world)
-
-
-def _finished(files: RunFiles, model_config: ModelConfig, train_config: TrainConfig, resume: bool) -> Path:
-    """The model of a finished run, for --resume of the same configs; refused otherwise."""
-    if not resume:
-        raise PoseauError(f"{files.out}: holds a finished training run; choose another --out")
-    done = read_checkpoint(files.model)
-    if (from_dict(ModelConfig, done["model"]), from_dict(TrainConfig, done["train"]["config"])) != (
-            model_config, train_config):
-        raise PoseauError(f"{files.out}: holds a finished run of another config; --resume continues only the same "
-                          "config: choose another --out")
-    log.info("%s: the run had finished", files.out)
-    return files.model
-
-
-def _stage_best(path: Path, stage: int) -> dict:
-    record = read_checkpoint(path)
-    if record["train"]["stage"] != stage:
-        raise PoseauError(f"{path}: holds the best weights of stage {record['train']['stage'] + 1}, "
-                          f"not of stage {stage + 1} being resumed")
-    return record["state_dict"]
 
 
 def _weights(weights: str) -> str | None:

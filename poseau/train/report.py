@@ -17,6 +17,12 @@ def write_history(history: list[dict], path: str | os.PathLike) -> None:
         pd.DataFrame(history).to_csv(tmp, index=False, float_format="%.6g")
 
 
+def draw_column(metric: str, au: str) -> str:
+    """The train.csv column of a score ("icc", "rmse") on the balanced validation draw, frame by frame and
+    unfiltered: named apart from `poseau evaluate`'s median-filtered scores of a whole partition."""
+    return f"val_draw_{metric}_{au}"
+
+
 def plot_curves(history: list[dict], aus: tuple[str, ...], path: str | os.PathLike) -> None:
     """Training and validation loss per epoch (one panel per stage), and the validation ICC per AU."""
     plt = pyplot()
@@ -32,10 +38,10 @@ def plot_curves(history: list[dict], aus: tuple[str, ...], path: str | os.PathLi
     ax = axes[0][-1]
     step = range(1, len(frame) + 1)
     for au in aus:
-        ax.plot(step, frame[f"icc_{au}"], "o-", label=au)
+        ax.plot(step, frame[draw_column("icc", au)], "o-", label=au)
     for boundary in frame.index[frame["stage"] != frame["stage"].shift()][1:]:
         ax.axvline(boundary + 0.5, color="grey", lw=0.8, ls="--")
-    ax.set(title="validation ICC(3,1)", xlabel="epoch (all stages)", ylim=(min(0.0, ax.get_ylim()[0]), 1))
+    ax.set(title="ICC(3,1) on the validation draw", xlabel="epoch (all stages)", ylim=(min(0.0, ax.get_ylim()[0]), 1))
     ax.legend(fontsize="small", ncol=2)
     fig.tight_layout()
     save_figure(fig, path)
@@ -47,9 +53,10 @@ def summary_text(history: list[dict], aus: tuple[str, ...], out: Path) -> str:
     lines = [f"training run {out}"]
     for stage, rows in frame.groupby("stage", sort=False):
         best = rows.loc[rows["val_loss"].idxmin()]
-        iccs = ", ".join(f"{au} {best[f'icc_{au}']:.3f}" for au in aus if not math.isnan(best[f"icc_{au}"]))
+        iccs = ", ".join(f"{au} {best[draw_column('icc', au)]:.3f}" for au in aus
+                         if not math.isnan(best[draw_column("icc", au)]))
         lines.append(f"  {stage}: {len(rows)} epochs, kept epoch {int(best['epoch'])} "
-                     f"(validation loss {best['val_loss']:.5f}); ICC {iccs or 'undefined'}")
+                     f"(validation loss {best['val_loss']:.5f}); ICC on the validation draw {iccs or 'undefined'}")
     lines.append(f"  model: {out / 'model.pt'}; curves: {out / 'curves.png'}; per epoch: {out / 'train.csv'}")
     return "\n".join(lines)
 
