@@ -92,3 +92,21 @@ def write_disfa(root: Path, n: int = 8) -> None:
         for side, folder in (("Left", "Videos_LeftCamera"), ("Right", "Video_RightCamera")):
             frames = [frame_image(i + len(side)) for i in range(n)]
             write_video(root / folder / f"{side}Video{subject}_comp.avi", frames, codec="mpeg4")
+
+
+def write_manifest(root: Path, subjects: dict[str, str], frames: int = 6, views=(1, 5, 9), seed: int = 0) -> Path:
+    """Image files and a manifest CSV: ``frames`` frames per subject (name -> partition) and view, each AU's
+    label drawn 0-5 with zeros and a missing 9 now and then. A dataset without rendering, for tests of what
+    happens to a store rather than of what is in its faces."""
+    rng = np.random.default_rng(seed)
+    rows = ["image,subject,partition,view,AU01,AU04,AU06,AU10,AU12,AU14,AU17"]
+    for s, (subject, partition) in enumerate(subjects.items()):
+        for view in views:
+            for f in range(frames):
+                name = f"{subject}_{view}_{f:03d}.png"
+                cv2.imwrite(str(root / name), frame_image(1000 * s + 100 * view + f))
+                labels = rng.choice([0, 0, 1, 2, 3, 4, 5, 9], size=7)
+                rows.append(f"{name},{subject},{partition},{view}," + ",".join(map(str, labels)))
+    path = root / "manifest.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path

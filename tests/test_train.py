@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 from conftest import assert_drawn
+from layouts import write_manifest
 from processes import kill_when
 
 from poseau.cli import main
@@ -23,15 +24,26 @@ LEARN = SynthConfig(train_subjects=12, valid_subjects=4, tasks=1, frames=30, siz
 
 
 @pytest.fixture(scope="module")
-def stores(face_model_file, tmp_path_factory):
-    """The same 16 rendered subjects (12 train, 4 valid) prepared at 64 and 32 pixels."""
+def rendered(face_model_file, tmp_path_factory):
+    """16 rendered subjects (12 train, 4 valid) prepared at 64 pixels: faces a network can learn AUs from."""
     from poseau.data.store import prepare
     from poseau.synth.generate import synthesize
 
     root = tmp_path_factory.mktemp("learn")
     data = synthesize(LEARN, root / "data", face_model=face_model_file, workers=2, contact_sheet=False, progress=False)
-    return {size: prepare(PrepareConfig(root=str(data), size=size), root / f"store{size}", workers=2,
-                          progress=False) for size in (32, 64)}
+    return prepare(PrepareConfig(root=str(data), size=64), root / "store", workers=2, progress=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_store(tmp_path_factory):
+    """A 32-pixel store of patterned images with random labels, 4 subjects x 3 views (no rendering): for what
+    training does with its files, not what it learns."""
+    from poseau.data.store import prepare
+
+    root = tmp_path_factory.mktemp("tiny")
+    manifest = write_manifest(root, {"A": "train", "B": "train", "C": "train", "D": "valid"})
+    return prepare(PrepareConfig(dataset="manifest", root=str(manifest), size=32), root / "store", workers=1,
+                   progress=False)
 
 
 def held_out_scores(model_path, store, au="AU12"):
@@ -48,16 +60,16 @@ def held_out_scores(model_path, store, au="AU12"):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind,stages", [("pose-invariant", ()), ("pose-dependent", ("routed", "pose"))])
-def test_short_training_beats_a_constant_on_held_out_subjects(stores, tmp_path, kind, stages):
+def test_short_training_beats_a_constant_on_held_out_subjects(rendered, tmp_path, kind, stages):
     """EfficientNet-Lite0 from ImageNet at 64 px, 5 epochs of 1800 frames with Adam (SGD at the paper's rate
     needs far more); scored on every frame of the 4 validation subjects. Measured: ICC 0.72 and 0.68."""
     from poseau.train.loop import train
 
     config = TrainConfig(stages=stages, optimizer="adam", lr=1e-3, batch_size=32, per_class=100, val_per_class=30,
                          max_epochs=5, patience=5)
-    path = train(ModelConfig(kind=kind, backbone="efficientnet_lite0", aus=("AU12",), size=64), config, stores[64],
+    path = train(ModelConfig(kind=kind, backbone="efficientnet_lite0", aus=("AU12",), size=64), config, rendered,
                  tmp_path / "run", workers=0, progress=False)
-    icc, err, constant_err = held_out_scores(path, stores[64])
+    icc, err, constant_err = held_out_scores(path, rendered)
     print(f"{kind}: held-out ICC {icc:.3f}, RMSE {err:.3f} (constant {constant_err:.3f})")
     assert icc > 0.5 and err < constant_err
     history = pd.read_csv(tmp_path / "run" / "train.csv")
@@ -78,11 +90,11 @@ def weights(path):
     return torch.load(path, weights_only=True)["state_dict"]
 
 
-def test_resumed_training_ends_equal_to_an_uninterrupted_one(stores, tmp_path):
+def test_resumed_training_ends_equal_to_an_uninterrupted_one(tiny_store, tmp_path):
     from poseau.train.loop import train
 
     model_config, config = tiny(redraw=True, schedule="cosine")  # each epoch's frames and rate come back too
-    clean = train(model_config, config, stores[32], tmp_path / "clean", workers=0, progress=False)
+    clean = train(model_config, config, tiny_store, tmp_path / "clean", workers=0, progress=False)
 
     class Killed(Exception):
         pass
@@ -92,15 +104,15 @@ def test_resumed_training_ends_equal_to_an_uninterrupted_one(stores, tmp_path):
             raise Killed
 
     with pytest.raises(Killed):
-        train(model_config, config, stores[32], tmp_path / "resumed", workers=0, progress=False,
+        train(model_config, config, tiny_store, tmp_path / "resumed", workers=0, progress=False,
               on_epoch=kill_in_stage_pose)
     assert (tmp_path / "resumed" / "last.pt").is_file() and not (tmp_path / "resumed" / "model.pt").exists()
     with pytest.raises(PoseauError, match="holds a training run; pass --resume"):
-        train(model_config, config, stores[32], tmp_path / "resumed", workers=0, progress=False)
+        train(model_config, config, tiny_store, tmp_path / "resumed", workers=0, progress=False)
     with pytest.raises(PoseauError, match="the run was started with another config or store"):
-        train(model_config, TrainConfig(**{**config.__dict__, "lr": 0.5}), stores[32], tmp_path / "resumed",
+        train(model_config, TrainConfig(**{**config.__dict__, "lr": 0.5}), tiny_store, tmp_path / "resumed",
               resume=True, workers=0, progress=False)
-    resumed = train(model_config, config, stores[32], tmp_path / "resumed", resume=True, workers=0, progress=False)
+    resumed = train(model_config, config, tiny_store, tmp_path / "resumed", resume=True, workers=0, progress=False)
     a, b = weights(clean), weights(resumed)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     drop = ["seconds"]
@@ -115,31 +127,31 @@ def train_args(store, out, *extra):
 
 
 @pytest.mark.slow
-def test_killed_train_process_resumes_to_the_same_model(stores, tmp_path):
+def test_killed_train_process_resumes_to_the_same_model(tiny_store, tmp_path):
     """A real SIGKILL of `poseau train` between epochs, then --resume."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cli = [sys.executable, "-m", "poseau", "--quiet"]
     csv = tmp_path / "killed" / "train.csv"
     lite = ("--backbone", "efficientnet_lite0")
-    kill_when([*cli, *train_args(stores[32], tmp_path / "killed", *lite)],
+    kill_when([*cli, *train_args(tiny_store, tmp_path / "killed", *lite)],
               lambda: csv.is_file() and len(csv.read_text().splitlines()) >= 3, env=env)  # header and two epochs
     assert not (tmp_path / "killed" / "model.pt").exists()
-    subprocess.run([*cli, *train_args(stores[32], tmp_path / "killed", *lite, "--resume")], env=env, check=True)
-    subprocess.run([*cli, *train_args(stores[32], tmp_path / "clean", *lite)], env=env, check=True)
+    subprocess.run([*cli, *train_args(tiny_store, tmp_path / "killed", *lite, "--resume")], env=env, check=True)
+    subprocess.run([*cli, *train_args(tiny_store, tmp_path / "clean", *lite)], env=env, check=True)
     a, b = weights(tmp_path / "killed" / "model.pt"), weights(tmp_path / "clean" / "model.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 @pytest.mark.slow
-def test_two_process_data_parallel_training_equals_one_process(stores, tmp_path):
+def test_two_process_data_parallel_training_equals_one_process(tiny_store, tmp_path):
     """torchrun with two gloo CPU processes, each reading half of every batch, against one process (VGG16:
     no batch norm, whose statistics would differ per process)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    args = train_args(stores[32], tmp_path / "ddp", "--backbone", "vgg16")
+    args = train_args(tiny_store, tmp_path / "ddp", "--backbone", "vgg16")
     subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                     "-m", "poseau", "--quiet", *args], env=env, check=True)
     subprocess.run([sys.executable, "-m", "poseau", "--quiet",
-                    *train_args(stores[32], tmp_path / "one", "--backbone", "vgg16")], env=env, check=True)
+                    *train_args(tiny_store, tmp_path / "one", "--backbone", "vgg16")], env=env, check=True)
     ddp, one = weights(tmp_path / "ddp" / "model.pt"), weights(tmp_path / "one" / "model.pt")
     torch.manual_seed(0)  # the seed train() starts the model from
     start = AUModel(ModelConfig(kind="pose-dependent", backbone="vgg16", aus=("AU06", "AU12"), size=32)).state_dict()
@@ -151,10 +163,10 @@ def test_two_process_data_parallel_training_equals_one_process(stores, tmp_path)
     np.testing.assert_allclose(h_ddp["val_loss"], h_one["val_loss"], rtol=1e-4)
 
 
-def test_train_cli_bad_input_is_one_line_and_exit_2(stores, tmp_path, capsys):
+def test_train_cli_bad_input_is_one_line_and_exit_2(tiny_store, tmp_path, capsys):
     assert main(["train", "--store", str(tmp_path / "nothing"), "--out", str(tmp_path / "r")]) == 2
     assert capsys.readouterr().err.strip().count("\n") == 0
-    assert main(["train", "--store", str(stores[32].path), "--out", str(tmp_path / "r"), "--size", "64"]) == 2
+    assert main(["train", "--store", str(tiny_store.path), "--out", str(tmp_path / "r"), "--size", "64"]) == 2
     assert "frames are 32x32, the model takes 64" in capsys.readouterr().err
-    assert main(train_args(stores[32], tmp_path / "r", "--stages", "regress")) == 2
+    assert main(train_args(tiny_store, tmp_path / "r", "--stages", "regress")) == 2
     assert "do not apply to a pose-dependent" in capsys.readouterr().err
