@@ -11,25 +11,20 @@ import warnings
 from pathlib import Path
 
 from poseau.config import ModelConfig, PrepareConfig, SynthConfig, TrainConfig
-from poseau.constants import AUS
 from poseau.errors import PoseauError
 from poseau.fileio import out_folder
 from poseau.models.shipped import DEFAULT_MODEL
 from poseau.options import (
     AT_LEAST_0,
-    EVAL_BATCH,
-    EVAL_PARTITION,
-    MEDIAN_WIDTH,
     RENDER_WORKERS,
-    SALIENCY_BATCH,
-    SALIENCY_FRAMES,
     SEQUENCE_FPS,
     PredictOptions,
+    SaliencyOptions,
+    ScoreOptions,
     add_options,
-    among,
     arg_type,
+    as_kwargs,
     from_options,
-    parse_aus,
     typed,
 )
 from poseau.recipes import DemoConfig, PretrainConfig
@@ -95,9 +90,8 @@ def _add_recipe_args(p: argparse.ArgumentParser, cls, out: str) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from poseau.evaluate.evaluation import evaluate_models
 
-    evaluations = evaluate_models(args.model, args.store, args.out, partition=args.partition, names=args.name,
-                                  median=args.median, device=args.device, batch_size=args.batch_size,
-                                  progress=not args.quiet)
+    evaluations = evaluate_models(args.model, args.store, args.out, names=args.name, progress=not args.quiet,
+                                  **as_kwargs(from_options(ScoreOptions, args)))
     for ev in evaluations:
         print(ev.summary())
     print(f"tables and figures in {args.out} (Table I: {Path(args.out) / 'models.md'})")
@@ -106,17 +100,17 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_mix(args: argparse.Namespace) -> None:
     from poseau.evaluate.selection import select_mixed
 
-    path = select_mixed(args.model, args.store, args.out, partition=args.partition, names=args.name,
-                        median=args.median, device=args.device, batch_size=args.batch_size, progress=not args.quiet)
+    path = select_mixed(args.model, args.store, args.out, names=args.name, progress=not args.quiet,
+                        **as_kwargs(from_options(ScoreOptions, args)))
     print(f"mixed model written to {path}")
 
 
 def cmd_saliency(args: argparse.Namespace) -> None:
     from poseau.explain.saliency import draw_saliency
 
-    path = draw_saliency(args.model, args.store, args.out, partition=args.partition, frames=args.frames,
-                         aus=list(args.aus) if args.aus else None, device=args.device, batch_size=args.batch_size,
-                         progress=not args.quiet)
+    options = from_options(SaliencyOptions, args)
+    path = draw_saliency(args.model, args.store, args.out, progress=not args.quiet,
+                         **as_kwargs(options) | {"aus": list(options.aus) or None})
     print(f"saliency maps: {path}")
 
 
@@ -132,7 +126,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from poseau.infer.predictor import Predictor
 
     out_folder(args.out)  # checked before the model loads
-    predictor = Predictor(args.model, progress=not args.quiet, **vars(from_options(PredictOptions, args)))
+    predictor = Predictor(args.model, progress=not args.quiet, **as_kwargs(from_options(PredictOptions, args)))
     problems, written = 0, 0
     for path, result in predict_inputs(args.inputs, args.out, predictor, fps=args.fps, plot=args.plot):
         if isinstance(result, PoseauError):
@@ -156,17 +150,14 @@ def cmd_export(args: argparse.Namespace) -> None:
     print(f"{args.out}: largest |onnxruntime - torch| on 8 random frames: {difference:.3g}")
 
 
-def _add_scoring_args(p: argparse.ArgumentParser, several: bool = True) -> None:
+def _add_scoring_args(p: argparse.ArgumentParser, options, several: bool = True) -> None:
     p.add_argument("--model", required=True, nargs="+" if several else None,
                    help="model files (runs' model.pt, or mixed models)" if several
                    else "a model file (a run's model.pt, or a mixed model)")
     p.add_argument("--store", required=True, help="a frame store made by `poseau prepare`")
-    p.add_argument("--partition", default=EVAL_PARTITION, help=f"valid, test, train or all (default: {EVAL_PARTITION})")
-    _add_device(p)
     if several:
         p.add_argument("--name", nargs="+", help="a name per model (default: its run folder's name)")
-        p.add_argument("--median", type=typed("median"), default=MEDIAN_WIDTH,
-                       help=f"median filter width along each sequence before scoring (1: none; default {MEDIAN_WIDTH})")
+    add_options(p, options)
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:
@@ -270,27 +261,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="score models on a store's partition: predictions, tables and figures")
-    _add_scoring_args(p)
+    _add_scoring_args(p, ScoreOptions)
     p.add_argument("--out", required=True, help="folder for the tables, figures and per-frame predictions")
-    p.add_argument("--batch-size", type=typed("batch_size"), default=EVAL_BATCH,
-                   help=f"frames per network call (default: {EVAL_BATCH})")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("mix", help="the mixed model: per AU, the model with the higher validation ICC")
-    _add_scoring_args(p)
+    _add_scoring_args(p, ScoreOptions)
     p.add_argument("--out", required=True, help="the mixed model file to write")
-    p.add_argument("--batch-size", type=typed("batch_size"), default=EVAL_BATCH,
-                   help=f"frames per network call (default: {EVAL_BATCH})")
     p.set_defaults(func=cmd_mix)
 
     p = sub.add_parser("saliency", help="gradient saliency maps per AU and view (the paper's Fig. 3)")
-    _add_scoring_args(p, several=False)
+    _add_scoring_args(p, SaliencyOptions, several=False)
     p.add_argument("--out", required=True, help="folder for saliency.png and saliency.npz")
-    p.add_argument("--frames", type=typed("frames"), default=SALIENCY_FRAMES,
-                   help=f"frames with the highest predictions per AU and view (default: {SALIENCY_FRAMES})")
-    p.add_argument("--aus", type=arg_type(parse_aus, among(AUS)), help="AUs to draw (default: all the model's)")
-    p.add_argument("--batch-size", type=typed("batch_size"), default=SALIENCY_BATCH,
-                   help=f"frames per gradient call (default: {SALIENCY_BATCH})")
     p.set_defaults(func=cmd_saliency)
 
     p = sub.add_parser("predict", help="AU intensities per frame of videos, images and image folders (CSV)")

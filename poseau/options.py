@@ -244,3 +244,31 @@ class PredictOptions:
     def __post_init__(self) -> None:
         for name in check_fields(self):
             _field(type(self), name).metadata["rule"].check(name, getattr(self, name))
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """How `poseau evaluate` and `poseau mix` score models on a store's partition."""
+
+    partition: str = option(EVAL_PARTITION, "valid, test, train or all")
+    median: int = option(MEDIAN_WIDTH, "median filter width along each sequence before scoring (1: none)",
+                         rule=RULES["median"])
+    batch_size: int = option(EVAL_BATCH, "frames per network call", rule=RULES["batch_size"])
+    device: str = option("cpu", "cpu, cuda, cuda:1, mps")
+
+
+@dataclass(frozen=True)
+class SaliencyOptions:
+    """How `poseau saliency` picks frames and draws its maps."""
+
+    partition: str = option(EVAL_PARTITION, "valid, test, train or all")
+    frames: int = option(SALIENCY_FRAMES, "frames with the highest predictions per AU and view",
+                         rule=RULES["frames"])
+    aus: tuple[str, ...] = option((), "AUs to draw (default: all the model's)", rule=among(AUS), parse=parse_aus)
+    batch_size: int = option(SALIENCY_BATCH, "frames per gradient call", rule=RULES["batch_size"])
+    device: str = option("cpu", "cpu, cuda, cuda:1, mps")
+
+
+def as_kwargs(options) -> dict:
+    """An options dataclass as the keyword arguments of the library function it is for."""
+    return {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
