@@ -1,12 +1,13 @@
 """`poseau report DIR`: one page, report.md and report.html in DIR, with every result found under it.
 
-What is looked for, in this order:
-    contact_sheet.png                        the synthetic data (poseau synth)
-    */train.csv + summary.txt + curves.png   training runs (poseau.models.runs.RunFiles)
-    */models.csv                             evaluations (poseau evaluate), oldest first: Table I, and for each model
-                                             folder (metrics.json) its ICC per view, Fig. 2, the mixed
-                                             model's choices
+The results first, then how they were made; what is looked for, in the page's order:
+    */models.csv                             evaluations (poseau evaluate), newest first (a demo's test
+                                             subjects before its validation subjects): Table I, and for each
+                                             model folder (metrics.json) its scores per view, Fig. 2, the
+                                             mixed model's choices
     */saliency.png                           saliency maps (poseau saliency)
+    */train.csv + summary.txt + curves.png   training runs (poseau.models.runs.RunFiles)
+    contact_sheet.png                        the synthetic data (poseau synth)
 """
 
 from __future__ import annotations
@@ -51,19 +52,7 @@ def _selection_text(selection: dict) -> str:
 def collect(root: Path) -> list[dict]:
     """The page's blocks: headings, paragraphs, tables and images, in reading order."""
     blocks: list[dict] = [{"kind": "h1", "text": f"poseau report: {root.name}"}]
-    sheets = _found(root, "contact_sheet.png")
-    if sheets:
-        blocks.append({"kind": "h2", "text": "Data"})
-        blocks += [_image(root, p, f"{p.parent.relative_to(root).as_posix()}: views by AUs") for p in sheets]
-    runs = [RunFiles(p.parent) for p in _found(root, RunFiles.HISTORY) if RunFiles(p.parent).summary.is_file()]
-    if runs:
-        blocks.append({"kind": "h2", "text": "Training"})
-        for run in runs:
-            blocks.append({"kind": "h3", "text": run.out.relative_to(root).as_posix() or run.out.name})
-            blocks.append({"kind": "pre", "text": run.summary.read_text().strip()})
-            if run.png.is_file():
-                blocks.append(_image(root, run.png, "loss per stage and validation ICC per epoch"))
-    evaluations = [p.parent for p in sorted(_found(root, "models.csv"), key=lambda p: p.stat().st_mtime)]
+    evaluations = [p.parent for p in sorted(_found(root, "models.csv"), key=lambda p: -p.stat().st_mtime_ns)]
     for folder in evaluations:
         blocks.append({"kind": "h2", "text": f"Evaluation: {folder.relative_to(root).as_posix() or folder.name}"})
         table = _table(folder / "models.csv")
@@ -96,6 +85,18 @@ def collect(root: Path) -> list[dict]:
         blocks.append({"kind": "h2", "text": "Saliency maps"})
         blocks += [_image(root, p, f"{p.parent.relative_to(root).as_posix()}: gradient saliency (Fig. 3)")
                    for p in maps]
+    runs = [RunFiles(p.parent) for p in _found(root, RunFiles.HISTORY) if RunFiles(p.parent).summary.is_file()]
+    if runs:
+        blocks.append({"kind": "h2", "text": "Training"})
+        for run in runs:
+            blocks.append({"kind": "h3", "text": run.out.relative_to(root).as_posix() or run.out.name})
+            blocks.append({"kind": "pre", "text": run.summary.read_text().strip()})
+            if run.png.is_file():
+                blocks.append(_image(root, run.png, "loss per stage and validation ICC per epoch"))
+    sheets = _found(root, "contact_sheet.png")
+    if sheets:
+        blocks.append({"kind": "h2", "text": "Data"})
+        blocks += [_image(root, p, f"{p.parent.relative_to(root).as_posix()}: views by AUs") for p in sheets]
     return blocks
 
 
@@ -149,7 +150,7 @@ def to_html(blocks: list[dict], title: str) -> str:
     style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 8px;"
              "text-align:right}caption{font-weight:bold;text-align:left}img{max-width:100%}"
-             "pre{background:#f4f4f4;padding:.5em;overflow-x:auto}")
+             "pre{background:#f4f4f4;padding:.5em;white-space:pre-wrap}")
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
             f"<style>{style}</style></head><body>\n" + "\n".join(out) + "\n</body></html>\n")
 

@@ -35,7 +35,8 @@ def test_demo_runs_every_step_and_continues(face_model_file, tmp_path, capsys):
                                                                             "pose-dependent RMSE", "mixed RMSE"]
     assert isinstance(load_model(out / "mixed.pt"), MixedModel)
     page = (out / "report.md").read_text()
-    assert page.index("## Evaluation: valid") < page.index("## Evaluation: test") < page.index("## Saliency maps")
+    assert page.index("## Evaluation: test") < page.index("## Evaluation: valid") < page.index("## Saliency maps") \
+        < page.index("## Training") < page.index("## Data")  # results first, then how they were made
 
     trained = {k: (out / "runs" / k / "model.pt").stat().st_mtime_ns for k in ("pose-invariant", "pose-dependent")}
     assert main(args) == 0  # again: nothing is rendered or trained twice
