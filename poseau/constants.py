@@ -57,9 +57,6 @@ OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 SCHEDULES: tuple[str, ...] = ("constant", "cosine")  # learning rate over a stage's epochs
 STAGES: dict[str, tuple[str, ...]] = {"pose-invariant": ("regress",), "pose-dependent": ("routed", "pose", "joint")}
 RUNTIMES: tuple[str, ...] = ("torch", "onnx")
-# The share of frames in which a synthetic sequence's expression events move each AU (0: a neutral face).
-ACTIVE_FRACTION = 0.45
-LOOKS: tuple[str, ...] = ("studio", "varied")  # presets of the synthetic renders (poseau.synth.variation)
 # Image files read anywhere (dataset frames, `poseau predict` inputs): the formats OpenCV decodes.
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 

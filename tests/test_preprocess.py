@@ -70,7 +70,7 @@ def test_the_record_round_trips_and_refuses_what_it_cannot_do():
         Preprocessing.from_dict({**record, "grey": "rgb"}, "m.pt")
     with pytest.raises(PoseauError, match="cannot do \\(align\\)"):
         Preprocessing.from_dict({**record, "align": True})
-    with pytest.raises(PoseauError, match="crop_scale 0"):
+    with pytest.raises(PoseauError, match="preprocessing crop_scale must be above 0, got 0"):
         Preprocessing(crop_scale=0)
 
 

@@ -23,6 +23,7 @@ from poseau.constants import DEFAULT_CROP_SCALE
 from poseau.errors import PoseauError
 from poseau.faces.boxes import Box, crop, square_box
 from poseau.faces.detect import make_detector
+from poseau.options import RULES
 
 GREY = "ITU-R BT.601 luma"
 
@@ -55,9 +56,9 @@ class Preprocessing:
     face_detector: str = ""          # the detector that found the training boxes ("yunet", "haar"); "" uncropped
 
     def __post_init__(self) -> None:
-        if self.size < 8 or not self.crop_scale > 0:
-            raise PoseauError(f"preprocessing: invalid size {self.size} or crop_scale {self.crop_scale} "
-                              "(size >= 8, crop_scale > 0)")
+        if self.size < 8:
+            raise PoseauError(f"preprocessing: invalid size {self.size} (size >= 8)")
+        RULES["crop_scale"].check("preprocessing crop_scale", self.crop_scale)
 
     def __call__(self, image: np.ndarray, box: Box | None = None) -> np.ndarray:
         """(size, size) uint8 from an RGB or grey uint8 image; with face_crop, cut around the face ``box``

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 
 from poseau.data.index import KEY_COLUMNS
+from poseau.options import RULES
 
 
 def median_filter(values: np.ndarray, width: int = 3) -> np.ndarray:
     """Running median of ``width`` (odd, >= 1) along axis 0 of a (T,) or (T, C) array."""
-    if width < 1 or width % 2 == 0:
-        raise ValueError(f"median filter width must be odd and positive, got {width}")
+    RULES["median"].check("median filter width", width)
     values = np.asarray(values, np.float64)
     if width == 1 or len(values) == 0:
         return values.copy()

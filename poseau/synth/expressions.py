@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from poseau.constants import ACTIVE_FRACTION, AUS, INTENSITY_MAX, MISSING
+from poseau.config import ACTIVE_FRACTION
+from poseau.constants import AUS, INTENSITY_MAX, MISSING
 from poseau.scales import intensity_to_unit
 
 DISTRACTORS: tuple[str, ...] = ("blink", "jaw_open", "outer_brow_raise")
