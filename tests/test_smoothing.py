@@ -6,6 +6,7 @@ import pytest
 from scipy import ndimage
 
 from poseau.data.smoothing import median_filter, smooth_sequences
+from poseau.errors import PoseauError
 
 
 def test_median_filter_hand_example():
@@ -24,7 +25,7 @@ def test_median_filter_matches_scipy(width, shape):
 
 
 def test_median_filter_rejects_even_widths():
-    with pytest.raises(ValueError, match="odd"):
+    with pytest.raises(PoseauError, match="median filter width must be an odd width >= 1"):
         median_filter(np.arange(5), 2)
 
 
