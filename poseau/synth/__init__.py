@@ -1,1 +1,1 @@
-"""The renderer of synthetic multi-view AU data: the ICT-FaceKit face model, expressions, looks, the FERA 2017 layout."""
+"""The renderer of synthetic multi-view AU data: the ICT-FaceKit face model, expressions, looks, FERA layout."""
