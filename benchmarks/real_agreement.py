@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from poseau.infer.predictor import Predictor
 from poseau.infer.reference import agree_with_reference, strongest_aus
-from poseau.infer.runners import load_runner
 from poseau.models.shipped import DEFAULT_MODEL
 
 
@@ -29,8 +29,8 @@ def main() -> None:
     parser.add_argument("--median", type=int, default=1, help="median filter width along each face's frames")
     parser.add_argument("--csv", help="write the table here too")
     args = parser.parse_args()
-    runner = load_runner(args.model)
-    found = agree_with_reference(runner, args.media, median=args.median)
+    predictor = Predictor(args.model, median=args.median)  # loaded once for every video and photo
+    found = agree_with_reference(predictor, args.media)
     for video, rate in found.rates.items():
         print(f"{video}: {int(found.table.loc['frames', video])} paired frames, predicted at {rate:.0f} frames/s")
     with pd.option_context("display.float_format", "{:.2f}".format, "display.width", 200, "display.max_columns", 20):
@@ -38,7 +38,7 @@ def main() -> None:
         print(found.table)
     images = Path(args.media) / "images"
     if images.is_dir():
-        for name, top in strongest_aus(runner, images).items():
+        for name, top in strongest_aus(predictor, images).items():
             print(f"{name}: strongest {', '.join(top)}")
     if args.csv:
         found.table.to_csv(args.csv, float_format="%.4f")

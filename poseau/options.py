@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from poseau.constants import AUS, RUNTIMES, VIEWS
+from poseau.constants import AUS, RUNTIMES
 from poseau.errors import PoseauError
 
 
@@ -65,6 +65,35 @@ def among(values: Iterable) -> Rule:
     return Rule(lambda v: set(v) <= set(values), f"among {', '.join(map(str, values))}")
 
 
+# Options that no saved config holds, with their defaults and rules: the library's signatures and the command
+# line both read them here, and `check_options` applies the same rules to the library's arguments.
+MEDIAN_WIDTH = 3             # the paper's median filter over each sequence of predictions before scoring
+EVAL_PARTITION = "valid"     # the partition evaluate, mix and saliency score by default
+EVAL_BATCH = 64              # frames per network call when scoring a store
+SALIENCY_FRAMES = 100        # frames with the highest predictions per AU and view
+SALIENCY_BATCH = 16          # frames per gradient call
+SEQUENCE_FPS = 30.0          # frame rate given to a folder of images, for its timestamps
+DETECT_EVERY = 3             # predict on a video: faces detected on every 3rd frame, followed between
+RENDER_WORKERS = min(4, os.cpu_count() or 1)  # processes that render and prepare (synth, demo, pretrain)
+
+RULES: dict[str, Rule] = {
+    "median": ODD_WIDTH, "fps": ABOVE_0, "crop_scale": ABOVE_0, "batch_size": AT_LEAST_1,
+    "detect_every": AT_LEAST_1, "frames": AT_LEAST_1, "workers": AT_LEAST_1,
+}
+
+
+def check_options(**values) -> None:
+    """Each value by its rule in RULES (None: the default, always allowed), or a PoseauError naming the first
+    that breaks it."""
+    for name, value in values.items():
+        RULES[name].check(name, value)
+
+
+def typed(name: str, parse: Callable[[str], Any] = int) -> Callable[[str], Any]:
+    """The argparse type of the option ``name``: ``parse``, then its rule in RULES."""
+    return arg_type(parse, RULES[name])
+
+
 def option(default, help: str, *, rule: Rule | None = None, parse: Callable[[str], Any] | None = None,
            flag: str | None = None, cli: bool = True):
     """A config field with its help text, rule and command-line form (see the module's docstring)."""
@@ -77,6 +106,12 @@ def check_fields(config) -> list[str]:
     return [f.name for f in dataclasses.fields(config)
             if f.metadata.get("rule") and getattr(config, f.name) is not None
             and not f.metadata["rule"].test(getattr(config, f.name))]
+
+
+def check_rules(config) -> None:
+    """A PoseauError naming the first field of ``config`` that breaks its rule."""
+    for name in check_fields(config):
+        _field(type(config), name).metadata["rule"].check(name, getattr(config, name))
 
 
 def rule_help(config_class, bad: list[str]) -> str:
@@ -193,35 +228,6 @@ def to_argv(config, *, every: bool = False) -> list[str]:
     return argv
 
 
-# Options that no saved config holds, with their defaults and rules: the library's signatures and the command
-# line both read them here, and `check_options` applies the same rules to the library's arguments.
-MEDIAN_WIDTH = 3             # the paper's median filter over each sequence of predictions before scoring
-EVAL_PARTITION = "valid"     # the partition evaluate, mix and saliency score by default
-EVAL_BATCH = 64              # frames per network call when scoring a store
-SALIENCY_FRAMES = 100        # frames with the highest predictions per AU and view
-SALIENCY_BATCH = 16          # frames per gradient call
-SEQUENCE_FPS = 30.0          # frame rate given to a folder of images, for its timestamps
-DETECT_EVERY = 3             # predict on a video: faces detected on every 3rd frame, followed between
-RENDER_WORKERS = min(4, os.cpu_count() or 1)  # processes that render and prepare (synth, demo, pretrain)
-
-RULES: dict[str, Rule] = {
-    "median": ODD_WIDTH, "fps": ABOVE_0, "crop_scale": ABOVE_0, "batch_size": AT_LEAST_1,
-    "detect_every": AT_LEAST_1, "frames": AT_LEAST_1, "workers": AT_LEAST_1, "views": among(VIEWS),
-}
-
-
-def check_options(**values) -> None:
-    """Each value by its rule in RULES (None: the default, always allowed), or a PoseauError naming the first
-    that breaks it."""
-    for name, value in values.items():
-        RULES[name].check(name, value)
-
-
-def typed(name: str, parse: Callable[[str], Any] = int) -> Callable[[str], Any]:
-    """The argparse type of the option ``name``: ``parse``, then its rule in RULES."""
-    return arg_type(parse, RULES[name])
-
-
 @dataclass(frozen=True)
 class PredictOptions:
     """How `poseau predict` and `poseau.Predictor` find, cut and score the faces of a video or images."""
@@ -242,8 +248,7 @@ class PredictOptions:
                                     rule=RULES["batch_size"], parse=int)
 
     def __post_init__(self) -> None:
-        for name in check_fields(self):
-            _field(type(self), name).metadata["rule"].check(name, getattr(self, name))
+        check_rules(self)
 
 
 @dataclass(frozen=True)
@@ -256,6 +261,9 @@ class ScoreOptions:
     batch_size: int = option(EVAL_BATCH, "frames per network call", rule=RULES["batch_size"])
     device: str = option("cpu", "cpu, cuda, cuda:1, mps")
 
+    def __post_init__(self) -> None:
+        check_rules(self)
+
 
 @dataclass(frozen=True)
 class SaliencyOptions:
@@ -267,6 +275,9 @@ class SaliencyOptions:
     aus: tuple[str, ...] = option((), "AUs to draw (default: all the model's)", rule=among(AUS), parse=parse_aus)
     batch_size: int = option(SALIENCY_BATCH, "frames per gradient call", rule=RULES["batch_size"])
     device: str = option("cpu", "cpu, cuda, cuda:1, mps")
+
+    def __post_init__(self) -> None:
+        check_rules(self)
 
 
 def as_kwargs(options) -> dict:
