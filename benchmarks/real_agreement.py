@@ -1,6 +1,6 @@
 """Agreement with OpenFace 2.x on real faces: `poseau predict` on the videos of ../shared/media/videos that
 have a CSV of the same name in ../shared/media/reference/, rows matched by frame number
-(poseau.infer.reference).
+(poseau.infer.real_faces).
 
 Pearson r per AU over all paired frames pooled (the headline: FERA scores a partition pooled) and per video
 (a diagnostic: where OpenFace barely moves an AU in one video, that video's r is noise). OpenFace is a
@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from poseau.infer.predictor import Predictor
-from poseau.infer.reference import agree_with_reference, strongest_aus
+from poseau.infer.real_faces import agree_with_reference, strongest_aus
 from poseau.models.shipped import DEFAULT_MODEL
 
 

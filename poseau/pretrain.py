@@ -33,7 +33,7 @@ from poseau.demo import render_once, run_demo
 from poseau.evaluate.evaluation import evaluate_model, write_evaluation
 from poseau.evaluate.predictions import partition_rows, predict_store
 from poseau.fileio import write_text_atomic
-from poseau.infer.reference import agree_with_reference, strongest_aus
+from poseau.infer.real_faces import agree_with_reference, strongest_aus
 from poseau.models.checkpoint import compact_record, load_model, read_checkpoint, save_atomic
 from poseau.models.shipped import CARD_FILE, MODEL_FILE, SCORES_FILE
 from poseau.options import RENDER_WORKERS

@@ -12,7 +12,7 @@ from poseau.cli import main
 from poseau.config import ModelConfig
 from poseau.errors import PoseauError
 from poseau.infer.predictor import predict_video
-from poseau.infer.reference import agree_with_reference
+from poseau.infer.real_faces import agree_with_reference
 from poseau.models.checkpoint import compact_record, load_model, mixed_record, model_record, save_atomic
 from poseau.models.locate import locate_model
 from poseau.models.mixed import MixedModel
