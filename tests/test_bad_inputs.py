@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from poseau.cli import main
+from poseau.config import SynthConfig, TrainConfig
 from poseau.errors import PoseauError
-from poseau.options import check_options
+from poseau.options import PredictOptions, SaliencyOptions, ScoreOptions, check_options
+from poseau.recipes import DemoConfig, PretrainConfig
 
 # (arguments, what the one line must contain)
 OPTIONS = [
@@ -92,6 +94,23 @@ def test_bad_options_are_one_line_and_exit_2(args, says, capsys):
 def test_python_callers_get_the_same_checks(options, says):
     with pytest.raises(PoseauError, match=says):
         check_options(**options)
+
+
+@pytest.mark.parametrize("make,says", [
+    (lambda: SynthConfig(size=15), r"synth config: invalid size=15 \(size even and at least 16\)"),
+    (lambda: SynthConfig(tasks=9, missing_rate=1.5), r"invalid tasks=9, missing_rate=1.5 \(tasks from 1 to 8; "),
+    (lambda: SynthConfig(train_subjects=0, valid_subjects=0), "invalid test_subjects=0 .*at least one subject"),
+    (lambda: TrainConfig(lr=0), r"train config: invalid lr=0 \(lr above 0\)"),
+    (lambda: DemoConfig(size=128), "demo config: invalid size=128 .*size at most render_size"),
+    (lambda: DemoConfig(max_epochs=0), r"demo config: invalid max_epochs=0 \(max_epochs at least 1\)"),
+    (lambda: PretrainConfig(precision="float8"), "invalid precision='float8' .*one of half, int8"),
+    (lambda: PredictOptions(median=4), "median must be an odd width >= 1"),
+    (lambda: ScoreOptions(batch_size=0), "batch_size must be at least 1, got 0"),
+    (lambda: SaliencyOptions(aus=("AU99",)), r"aus must be among AU01, .*got \('AU99',\)"),
+])
+def test_configs_made_in_python_check_the_rules_the_command_line_checks(make, says):
+    with pytest.raises(PoseauError, match=says):
+        make()
 
 
 # (arguments with FILE for an existing file and DIR for an existing folder, what the one line must contain)
