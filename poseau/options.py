@@ -184,7 +184,7 @@ def add_options(parser: argparse.ArgumentParser, cls, *, defaults: dict | None =
             continue
         default = defaults.get(field.name, field.default)
         text = field.metadata.get("help", "")
-        shown = text if field.name in required else f"{text} (default: {_shown(default)})"
+        shown = text if field.name in required or default is None else f"{text} (default: {_shown(default)})"
         common = {"dest": field.name, "help": shown}
         if field.name in required:
             common["required"] = True
