@@ -88,7 +88,7 @@ def predict_frames(frames: Iterable[Frame], runner, detector, framing: Preproces
     tracker = FaceTracker()
     rows: list[dict] = []
     pending: list[tuple[int, np.ndarray]] = []
-    scored = Scorer(runner, rows)
+    score = Scorer(runner, rows)
     for frame, faces in detected(frames, detector, every=1 if all_faces else detect_every):
         faces = faces if all_faces else faces[:1]
         base = {"frame": frame.number, "timestamp": frame.timestamp, **({"file": frame.file} if frame.file else {})}
@@ -100,10 +100,10 @@ def predict_frames(frames: Iterable[Frame], runner, detector, framing: Preproces
                          **dict(zip(BOX_COLUMNS, face.box, strict=True))})
             pending.append((len(rows) - 1, framing(frame.image, face.box)))
         if len(pending) >= batch_size:
-            scored(pending)
+            score(pending)
         if on_frame:
             on_frame()
-    scored(pending)
+    score(pending)
     return prediction_table(rows, runner.aus)
 
 
