@@ -22,6 +22,10 @@ def _table(rows: tuple[str, ...], columns: list[str], values: list[list[float]])
     return to_markdown(Table("", "", rows, (("", tuple(columns)),), np.array(values, np.float64)))
 
 
+def _nan(value) -> float:
+    return np.nan if value is None else value
+
+
 def _f(value) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
@@ -47,8 +51,11 @@ def _real(scores: dict) -> list[str]:
         return ["Not measured (the recipe ran without --media)."]
     aus = list(real["aus"])
     lines = [f"Pearson r with {real['reference']} on {real['frames']} frames of {len(real['videos'])} videos "
-             f"({', '.join(real['videos'])}), pooled; OpenFace is a reference, not ground truth.", "",
-             _table(("r",), [*aus, "mean"], [[*(real["aus"][a] for a in aus), real["mean"]]])]
+             f"({', '.join(real['videos'])}): pooled over all frames, and the mean within-video r over the videos "
+             "where the reference moves the AU; OpenFace is a reference, not ground truth.", "",
+             _table(("pooled r", "within-video r"), [*aus, "mean"],
+                    [[*(real["aus"][a] for a in aus), real["mean"]],
+                     [*(_nan(real.get("within", {}).get(a)) for a in aus), _nan(real.get("within_mean"))]])]
     if scores.get("images_top2"):
         lines += ["The two strongest AUs predicted on each photo of the media folder: "
                   + "; ".join(f"{name}: {', '.join(top)}" for name, top in scores["images_top2"].items()), ""]

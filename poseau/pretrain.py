@@ -82,10 +82,17 @@ def _measure(config: PretrainConfig, out: Path, path: Path, face_model, workers:
         pooled = found.table["pooled"]
         scores["real"] = {"reference": "OpenFace 2.x", "media": str(media), "frames": int(pooled["frames"]),
                           "mean": float(pooled["mean"]), "aus": {au: float(pooled[au]) for au in model.aus},
-                          "videos": list(found.table.columns[:-1])}
+                          "videos": list(found.table.columns[:-1]),
+                          "within": {au: _number(found.within.loc[au, "r"]) for au in model.aus},
+                          "within_mean": _number(found.within.loc["mean", "r"])}
         if (Path(media) / "images").is_dir():
             scores["images_top2"] = strongest_aus(model, Path(media) / "images")
     return scores
+
+
+def _number(value) -> float | None:
+    """A score for JSON: None where it is undefined."""
+    return None if pd.isna(value) else float(value)
 
 
 def training_minutes(out: Path) -> float:

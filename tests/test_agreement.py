@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import pearsonr
 
-from poseau.evaluate.agreement import agreement, paired, read_reference
+from poseau.evaluate.agreement import MOVES_SD, agreement, paired, read_reference, within_video
 
 
 def test_rows_pair_by_frame_where_both_found_a_face_and_r_pools_over_videos():
@@ -28,3 +28,17 @@ def test_rows_pair_by_frame_where_both_found_a_face_and_r_pools_over_videos():
     assert table.loc["AU12", "pooled"] == pytest.approx(pooled_12)
     assert np.isnan(table.loc["AU06", "b"]) and table.loc["mean", "b"] == pytest.approx(table.loc["AU12", "b"])
     assert table.loc["frames", "pooled"] == 6
+
+
+def test_within_video_r_leaves_out_the_videos_where_the_reference_barely_moves_the_au():
+    rng = np.random.default_rng(0)
+    moving = rng.uniform(0, 3, 50)
+    still = 1 + rng.uniform(-1, 1, 50) * MOVES_SD / 2  # SD below MOVES_SD: its r is noise
+    videos = {"a": pd.DataFrame({"AU12_ref": moving, "AU12_ours": moving + rng.normal(0, 0.5, 50)}),
+              "b": pd.DataFrame({"AU12_ref": moving[::-1], "AU12_ours": -moving[::-1]}),
+              "c": pd.DataFrame({"AU12_ref": still, "AU12_ours": rng.normal(size=50)})}
+    table = within_video(videos, ["AU12"])
+    r_a = pearsonr(videos["a"]["AU12_ref"], videos["a"]["AU12_ours"])[0]
+    assert table.loc["AU12", "r"] == pytest.approx((r_a - 1) / 2) and table.loc["AU12", "videos"] == 2
+    assert table.loc["mean", "r"] == pytest.approx(table.loc["AU12", "r"])
+    assert np.isnan(within_video({"c": videos["c"]}, ["AU12"]).loc["AU12", "r"])

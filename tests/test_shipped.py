@@ -11,7 +11,7 @@ import poseau.models.shipped as shipped
 from poseau.cli import main
 from poseau.config import ModelConfig
 from poseau.errors import PoseauError
-from poseau.infer.predictor import predict_video
+from poseau.infer.predictor import Predictor, predict_video
 from poseau.infer.real_faces import agree_with_reference
 from poseau.models.checkpoint import compact_record, load_model, mixed_record, model_record, save_atomic
 from poseau.models.locate import locate_model
@@ -85,7 +85,7 @@ def test_agreement_with_a_reference_pairs_frames_by_number(tmp_path):
     face) agrees perfectly on the frames both found; frames the reference lacks are left out."""
     model = random_model("pose-invariant", ("AU06", "AU12"), 1)
     video = MEDIA / "videos" / "pyfeat__single_face.mp4"
-    ours = predict_video(video, model)
+    ours = predict_video(video, model, detect_every=1)
     reference = ours[["frame", "success", "AU06_r", "AU12_r"]].copy()
     reference.loc[reference.index[:10], "success"] = 0
     reference = reference.iloc[::-1]  # rows pair by frame number, not position
@@ -94,10 +94,13 @@ def test_agreement_with_a_reference_pairs_frames_by_number(tmp_path):
     (media / "reference").mkdir()
     (media / "videos" / video.name).symlink_to(video)
     reference.rename(columns=lambda c: f" {c}").to_csv(media / "reference" / f"{video.stem}.csv", index=False)
-    found = agree_with_reference(model, media)
+    found = agree_with_reference(Predictor(model, detect_every=1), media)
     pooled = found.table["pooled"]
     assert pooled["frames"] == len(ours) - 10
     assert pooled[["AU06", "AU12"]].to_numpy() == pytest.approx([1.0, 1.0])
+    quick = agree_with_reference(model, media, every=4)  # frames 1, 5, 9, ...: numbered as in the whole video
+    assert quick.table.loc["frames", "pooled"] == len(range(0, len(ours), 4)) - 3  # 1, 5 and 9 have no reference
+    assert quick.table.loc[["AU06", "AU12"], "pooled"].to_numpy() == pytest.approx([1.0, 1.0])
     assert list(found.rates) == [video.name] and found.rates[video.name] > 0
     with pytest.raises(PoseauError, match="no video with a CSV of the same name"):
         agree_with_reference(model, tmp_path)
