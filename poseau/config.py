@@ -143,6 +143,8 @@ class TrainConfig:
     weight_decay: float = option(0.0, "weight decay", rule=AT_LEAST_0)
     alpha: float = option(0.05, "weight of the pose cross-entropy in the joint stage", rule=AT_LEAST_0)
     augment: bool = option(False, "mirror and shift the training frames (poseau.train.augment)")
+    degrade: bool = option(False, "vary the training frames' box scale and roll, blur, noise and JPEG as cameras "
+                           "and detectors do (poseau.train.augment)")
     redraw: bool = option(False, "a fresh draw of the training frames every epoch (the paper: one draw)")
     schedule: str = option("constant", "learning rate over each stage's epochs: constant, or cosine down to 0",
                            rule=one_of(SCHEDULES))

@@ -196,3 +196,72 @@ def test_augmentation_mirrors_and_shifts_each_frame_as_its_row_and_epoch_say():
         out = augment(images, rows, seed=0, stage=1, epoch=e)[0].float()
         moves = [padded[:, dy:dy + 16, dx:dx + 16] for dy in range(7) for dx in range(7)]
         assert any(torch.equal(out, m) or torch.equal(out, m.flip(-1)) for m in moves)
+
+
+def face_like(size=64, seed=0):
+    """A smooth grey frame with a dark blob and edges: something for blur, noise and rotation to change."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    frame = 120 + 80 * np.sin(6 * xx) * np.cos(4 * yy) - 90 * np.exp(-((xx - 0.5) ** 2 + (yy - 0.6) ** 2) / 0.01)
+    return np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
+
+
+def test_degrading_is_drawn_per_row_and_epoch_and_ends_equalised_as_preprocessing_does():
+    import cv2
+
+    from poseau.train import augment as aug
+
+    images = torch.from_numpy(np.stack([cv2.equalizeHist(face_like(seed=s)) for s in range(4)]))[:, None]
+    rows = torch.tensor([3, 7, 11, 13])
+    kw = dict(seed=0, stage=0, epoch=0)
+    out = aug.augment(images, rows, degrade=True, **kw)
+    torch.testing.assert_close(out, aug.augment(images, rows, degrade=True, **kw))  # the same draw again
+    torch.testing.assert_close(out[2:], aug.augment(images[2:], rows[2:], degrade=True, **kw))  # per row
+    assert not torch.equal(out, aug.augment(images, rows, degrade=True, **{**kw, "epoch": 1}))  # per epoch
+    plain = aug.augment(images, rows, **kw)
+    assert not torch.equal(out, plain)  # degrading changes the frames that mirroring and shifting made
+    torch.testing.assert_close(plain, aug.augment(images, rows, degrade=False, **kw))  # and is off by default
+    for frame in out[:, 0].numpy():  # equalised again: the grey levels spread over the whole range, evenly
+        assert frame.min() < 20 and frame.max() > 235 and abs(np.median(frame) - 127) < 30
+    only = aug.augment(images, rows, mirror=False, degrade=True, **kw)  # degrade alone: no mirror, no shift
+    rng = np.random.default_rng([0, 0, 0, 3])
+    rng.integers(0, 7, 2), rng.random()  # the shift and mirror draws come first, used or not
+    torch.testing.assert_close(only[0, 0], torch.from_numpy(aug.degraded(images[0, 0].numpy(), rng)))
+
+
+def test_each_degradation_appears_in_about_half_the_frames_and_grows_with_its_draw(monkeypatch):
+    from poseau.train import augment as aug
+
+    frame = face_like()
+    calls = {"GaussianBlur": 0, "imencode": 0}
+    for name in calls:
+        real = getattr(aug.cv2, name)
+        monkeypatch.setattr(aug.cv2, name, lambda *a, _real=real, _name=name, **k: calls.__setitem__(
+            _name, calls[_name] + 1) or _real(*a, **k))
+    draws = [aug.degraded(frame, np.random.default_rng(s)) for s in range(200)]
+    assert all(70 <= n <= 130 for n in calls.values()), calls  # blur and JPEG each in about half the frames
+    assert min(np.abs(d.astype(int) - cv2_equalised(frame)).mean() for d in draws) > 0  # scale and roll always
+    monkeypatch.undo()
+    checks = (np.indices((64, 64)).sum(0) // 4 % 2 * 200 + 20).astype(np.uint8)  # sharp edges to blur
+    monkeypatch.setattr(aug, "SCALE", (1.0, 1.0))
+    monkeypatch.setattr(aug, "ROLL_DEGREES", 0.0)
+    seed = next(s for s in range(50) if flags(s) == [True, False, False])  # blur alone
+    steps = []
+    for sigma in (0.5, 1.0, 2.0):  # ever stronger blur: ever smaller steps between neighbouring pixels
+        monkeypatch.setattr(aug, "BLUR_SIGMA", (sigma, sigma))
+        out = aug.degraded(checks, np.random.default_rng(seed)).astype(int)
+        steps.append(np.abs(np.diff(out, axis=1)).mean())
+    assert steps[0] > steps[1] > steps[2]
+
+
+def flags(seed: int) -> list[bool]:
+    """Which of blur, noise and JPEG ``augment.degraded`` applies with this seed (its draws, in its order)."""
+    rng = np.random.default_rng(seed)
+    rng.uniform(), rng.uniform()  # scale and roll
+    return (rng.random(3) < 0.5).tolist()
+
+
+def cv2_equalised(frame):
+    import cv2
+
+    return cv2.equalizeHist(frame).astype(int)

@@ -5,24 +5,56 @@ so that a resumed or data-parallel run sees exactly what an uninterrupted one do
   pose groups are pitch groups, which a mirror keeps.
 - shift: each frame moved by up to ``shift`` pixels (edges repeated), as a face detector's box does not sit
   the same way on every face.
+- degrade (TrainConfig.degrade): what a camera and a detector do to a real face that the renders do not, each
+  drawn per frame: the box's scale (0.92-1.08: the spread of the eye distance in `predict`'s crops of the real
+  videos, benchmarks/face_framing.py) and roll (up to 8 degrees); defocus blur, sensor noise and JPEG
+  compression, each in half the frames; then histogram equalisation again, as `Preprocessing` equalises
+  after the camera. Contrast and gamma are left out: equalisation undoes any monotonic change of grey levels.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+SCALE = (0.92, 1.08)
+ROLL_DEGREES = 8.0
+BLUR_SIGMA = (0.3, 1.2)     # pixels at the store's size
+NOISE_SD = (2.0, 10.0)      # grey levels
+JPEG_QUALITY = (30, 90)
 
-def augment(images: torch.Tensor, rows: torch.Tensor, *, seed: int, stage: int, epoch: int,
-            shift: int = 3) -> torch.Tensor:
-    """(B, 1, S, S) frames -> the same, mirrored and shifted per frame."""
+
+def augment(images: torch.Tensor, rows: torch.Tensor, *, seed: int, stage: int, epoch: int, shift: int = 3,
+            mirror: bool = True, degrade: bool = False) -> torch.Tensor:
+    """(B, 1, S, S) uint8 frames -> the same, mirrored and shifted (``mirror``), and degraded (``degrade``),
+    per frame."""
     size = images.shape[-1]
     padded = F.pad(images.float(), (shift,) * 4, mode="replicate")
     out = torch.empty_like(images)
     for i, row in enumerate(rows.tolist()):
         rng = np.random.default_rng([seed, stage, epoch, row])
         dy, dx = (int(v) for v in rng.integers(0, 2 * shift + 1, 2))
-        frame = padded[i, :, dy:dy + size, dx:dx + size]
-        out[i] = (frame.flip(-1) if rng.random() < 0.5 else frame).to(images.dtype)
+        flip = rng.random() < 0.5
+        frame = padded[i, :, dy:dy + size, dx:dx + size] if mirror else images[i].float()
+        frame = (frame.flip(-1) if flip and mirror else frame).to(images.dtype)
+        out[i] = torch.from_numpy(degraded(frame[0].numpy(), rng))[None] if degrade else frame
     return out
+
+
+def degraded(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One (S, S) uint8 frame with the box's scale and roll, blur, noise and JPEG drawn from ``rng``, equalised."""
+    size = frame.shape[0]
+    scale, roll = rng.uniform(*SCALE), rng.uniform(-ROLL_DEGREES, ROLL_DEGREES)
+    blur, noise, jpeg = rng.random(3) < 0.5
+    sigma, sd, quality = rng.uniform(*BLUR_SIGMA), rng.uniform(*NOISE_SD), int(rng.integers(*JPEG_QUALITY))
+    matrix = cv2.getRotationMatrix2D(((size - 1) / 2, (size - 1) / 2), roll, scale)
+    image = cv2.warpAffine(frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if blur:
+        image = cv2.GaussianBlur(image, (0, 0), sigma)
+    if noise:
+        image = np.clip(image + rng.normal(0, sd, image.shape), 0, 255).astype(np.uint8)
+    if jpeg:
+        image = cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_GRAYSCALE)
+    return cv2.equalizeHist(image)

@@ -227,7 +227,8 @@ def _run_epoch(run: _Run, net: torch.nn.Module, optimizer, si: int, stage: str, 
     batches = epoch_batches(len(run.train_set), cfg.batch_size, cfg.seed, si, epoch, run.world)
     loader = DataLoader(run.train_set, batch_sampler=batches, num_workers=run.workers,
                         pin_memory=run.device.type == "cuda")
-    transform = partial(augment, seed=cfg.seed, stage=si, epoch=epoch) if cfg.augment else None
+    transform = partial(augment, seed=cfg.seed, stage=si, epoch=epoch, mirror=cfg.augment, degrade=cfg.degrade) \
+        if cfg.augment or cfg.degrade else None
     loss = train_one_epoch(net, run.model, loader, optimizer, stage, cfg.alpha, run.columns, run.device,
                            run.world, bar if run.world.main else None, transform)
     val = validate(run.model, run.val_set, stage, cfg.alpha, run.columns, run.device, run.world,
