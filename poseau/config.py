@@ -146,6 +146,8 @@ class TrainConfig:
     degrade: bool = option(False, "vary the training frames' box scale and roll, blur, noise and JPEG as cameras "
                            "and detectors do (poseau.train.augment)")
     redraw: bool = option(False, "a fresh draw of the training frames every epoch (the paper: one draw)")
+    ema: float = option(0.0, "decay of a moving average of the weights, updated every step, validated and kept "
+                        "as each stage's model (0: none; 0.99 averages about the last 100 steps)", rule=FRACTION)
     schedule: str = option("constant", "learning rate over each stage's epochs: constant, or cosine down to 0",
                            rule=one_of(SCHEDULES))
     max_epochs: int = option(30, "epochs per stage", rule=AT_LEAST_1)

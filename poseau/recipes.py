@@ -14,6 +14,7 @@ from poseau.options import (
     ABOVE_0,
     AT_LEAST_0,
     AT_LEAST_1,
+    FRACTION,
     MEDIAN_WIDTH,
     RULES,
     among,
@@ -59,6 +60,8 @@ class DemoConfig:
                                                rule=among(STAGES["pose-dependent"]))
     augment: bool = option(True, "mirror and shift the training frames")
     degrade: bool = option(False, "vary box scale and roll, blur, noise and JPEG of the training frames")
+    ema: float = option(0.0, "decay of a moving average of the weights kept as the model (0: none)",
+                        rule=FRACTION)
     redraw: bool = option(True, "a fresh draw every epoch: the 10 epochs see most of the 10800 frames")
     schedule: str = option("cosine", "learning rate over the epochs (cosine: test ICC 0.453 -> 0.466, RMSE "
                            "1.44 -> 1.33 with redraw, pose-invariant)", rule=one_of(SCHEDULES))
@@ -92,7 +95,7 @@ class DemoConfig:
         return TrainConfig(weights=self.weights, per_class=self.per_class, val_per_class=self.val_per_class,
                            optimizer=self.optimizer, lr=self.lr, max_epochs=self.max_epochs,
                            patience=self.patience, seed=self.seed, augment=self.augment, degrade=self.degrade,
-                           redraw=self.redraw, schedule=self.schedule,
+                           ema=self.ema, redraw=self.redraw, schedule=self.schedule,
                            stages=self.dependent_stages if kind == "pose-dependent" else ())
 
 

@@ -93,8 +93,8 @@ def weights(path):
 def test_resumed_training_ends_equal_to_an_uninterrupted_one(tiny_store, tmp_path):
     from poseau.train.loop import train
 
-    model_config, config = tiny(redraw=True, schedule="cosine", augment=True, degrade=True)  # each epoch's frames,
-    # their variation and rate come back too
+    model_config, config = tiny(redraw=True, schedule="cosine", augment=True, degrade=True, ema=0.9)  # the frames,
+    # their variation, the rate and the weight average of each epoch come back too
     clean = train(model_config, config, tiny_store, tmp_path / "clean", workers=0, progress=False)
 
     class Killed(Exception):

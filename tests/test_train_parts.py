@@ -265,3 +265,25 @@ def cv2_equalised(frame):
     import cv2
 
     return cv2.equalizeHist(frame).astype(int)
+
+
+def test_the_weight_average_follows_each_step_and_is_applied_only_inside_its_block():
+    from poseau.train.averaging import WeightAverage
+
+    layer = torch.nn.BatchNorm1d(2)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([1.0, 2.0]))
+    average = WeightAverage(layer, decay=0.5)
+    for value in (3.0, 5.0):
+        with torch.no_grad():
+            layer.weight.fill_(value)
+        layer.num_batches_tracked += 1
+        average.update(layer)
+    expected = 0.5 * (0.5 * torch.tensor([1.0, 2.0]) + 0.5 * 3.0) + 0.5 * 5.0  # [3.25, 3.5]
+    torch.testing.assert_close(average.state["weight"], expected)
+    assert int(average.state["num_batches_tracked"]) == 2  # integer buffers are copied, not averaged
+    with average.applied(layer):
+        torch.testing.assert_close(layer.weight.detach(), expected)
+    torch.testing.assert_close(layer.weight.detach(), torch.tensor([5.0, 5.0]))  # its own weights again
+    again = WeightAverage(layer, decay=0.5, state=average.saved())  # continued from a saved average
+    torch.testing.assert_close(again.state["weight"], expected)

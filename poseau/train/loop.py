@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -40,6 +41,7 @@ from poseau.progress import progress_bar
 from poseau.scales import unit_to_intensity
 from poseau.train import distributed as dist
 from poseau.train.augment import augment
+from poseau.train.averaging import WeightAverage
 from poseau.train.losses import stage_loss
 from poseau.train.optim import epoch_batches, epoch_lr, make_optimizer, set_trainable
 from poseau.train.report import draw_column, plot_curves, summary_text, write_history, write_summary
@@ -59,9 +61,9 @@ def _to(batch: dict, device: torch.device, columns: list[int]) -> dict:
 
 def train_one_epoch(net: torch.nn.Module, model: AUModel, loader: DataLoader, optimizer: torch.optim.Optimizer,
                     stage: str, alpha: float, columns: list[int], device: torch.device, world: dist.World,
-                    bar: Progress | None = None, transform=None) -> float:
+                    bar: Progress | None = None, transform=None, after_step=None) -> float:
     """One pass over ``loader``; the mean training loss over all processes. ``transform(images, rows)``, if
-    given, varies each batch's frames (poseau.train.augment)."""
+    given, varies each batch's frames (poseau.train.augment); ``after_step(model)`` follows each step."""
     net.train()
     if not any(p.requires_grad for p in model.backbone.parameters()):
         model.backbone.eval()  # a frozen bottom keeps its batch-norm statistics
@@ -75,6 +77,8 @@ def train_one_epoch(net: torch.nn.Module, model: AUModel, loader: DataLoader, op
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if after_step is not None:
+            after_step(model)
         total += loss.item() * len(batch["image"])
         count += len(batch["image"])
         if bar:
@@ -168,6 +172,7 @@ class _Run:
     draws: Draws | None = None
     train_set: FrameDataset | None = None
     val_set: FrameDataset | None = None
+    average: WeightAverage | None = None  # the stage's moving average of the weights (TrainConfig.ema)
 
     @property
     def columns(self) -> list[int]:
@@ -176,11 +181,16 @@ class _Run:
     def info(self, stage: int, epoch: int, stopping: EarlyStopping) -> dict:
         return train_record(self.train_config, self.store, self.stages, stage, epoch, stopping, self.history)
 
+    def averaged(self):
+        """A block in which the model holds the stage's averaged weights (where there is an average)."""
+        return self.average.applied(self.model) if self.average else nullcontext()
+
     def save_last(self, stage: int, epoch: int, stopping: EarlyStopping, optimizer=None) -> None:
         """last.pt: everything to resume at (stage, epoch)."""
         if self.world.main:
             record = model_record(self.model, train=self.info(stage, epoch, stopping))
             record["optimizer"] = optimizer.state_dict() if optimizer else None
+            record["average"] = self.average.saved() if self.average and optimizer else None
             save_atomic(record, self.files.last)
         dist.barrier(self.world)
 
@@ -230,9 +240,11 @@ def _run_epoch(run: _Run, net: torch.nn.Module, optimizer, si: int, stage: str, 
     transform = partial(augment, seed=cfg.seed, stage=si, epoch=epoch, mirror=cfg.augment, degrade=cfg.degrade) \
         if cfg.augment or cfg.degrade else None
     loss = train_one_epoch(net, run.model, loader, optimizer, stage, cfg.alpha, run.columns, run.device,
-                           run.world, bar if run.world.main else None, transform)
-    val = validate(run.model, run.val_set, stage, cfg.alpha, run.columns, run.device, run.world,
-                   2 * cfg.batch_size, run.workers)
+                           run.world, bar if run.world.main else None, transform,
+                           run.average.update if run.average else None)
+    with run.averaged():
+        val = validate(run.model, run.val_set, stage, cfg.alpha, run.columns, run.device, run.world,
+                       2 * cfg.batch_size, run.workers)
     log.info("%s epoch %d: training loss %.5f, validation loss %.5f, ICC on the draw %s", stage, epoch + 1, loss,
              val["val_loss"], " ".join(f"{au} {val[draw_column('icc', au)]:.3f}" for au in run.model_config.aus))
     return {"stage": stage, "epoch": epoch + 1, "train_loss": loss, **val, "seconds": time.perf_counter() - tic}
@@ -260,12 +272,14 @@ def _run_stage(run: _Run, si: int, stage: str, state: dict | None, bar, on_epoch
     net = dist.wrap(run.model, run.world, run.device)
     optimizer = make_optimizer(run.model, cfg)
     stopping, start, best = EarlyStopping(cfg.patience), 0, None
-    if state and si == state["train"]["stage"]:
+    resumed = state is not None and si == state["train"]["stage"]
+    if resumed:
         stopping, start = EarlyStopping(**state["train"]["stopping"]), state["train"]["epoch"]
         if state.get("optimizer"):
             optimizer.load_state_dict(state["optimizer"])
         if stopping.best_epoch >= 0:
             best = stage_best(run.files.best, si)
+    run.average = WeightAverage(run.model, cfg.ema, state.get("average") if resumed else None) if cfg.ema else None
     for epoch in range(start, cfg.max_epochs):
         if stopping.stop:
             break
@@ -273,13 +287,15 @@ def _run_stage(run: _Run, si: int, stage: str, state: dict | None, bar, on_epoch
         improved = stopping.step(epoch, row["val_loss"])
         run.history.append({**row, "improved": improved})
         if improved:
-            best = _keep_best(run, si, epoch, stopping)
+            with run.averaged():
+                best = _keep_best(run, si, epoch, stopping)
         run.save_last(si, epoch + 1, stopping, optimizer)
         _write_epoch(run)
         if on_epoch:
             on_epoch(stage, epoch + 1)
     if best is not None:
         run.model.load_state_dict(best)
+    run.average = None
     run.save_last(si + 1, 0, EarlyStopping(cfg.patience))
 
 
