@@ -51,11 +51,13 @@ def _real(scores: dict) -> list[str]:
         return ["Not measured (the recipe ran without --media)."]
     aus = list(real["aus"])
     lines = [f"Pearson r with {real['reference']} on {real['frames']} frames of {len(real['videos'])} videos "
-             f"({', '.join(real['videos'])}): pooled over all frames, and the mean within-video r over the videos "
-             "where the reference moves the AU; OpenFace is a reference, not ground truth.", "",
-             _table(("pooled r", "within-video r"), [*aus, "mean"],
-                    [[*(real["aus"][a] for a in aus), real["mean"]],
-                     [*(_nan(real.get("within", {}).get(a)) for a in aus), _nan(real.get("within_mean"))]])]
+             f"({', '.join(real['videos'])}): pooled over all frames"
+             + (", and the mean within-video r over the videos where the reference moves the AU" if "within" in real
+                else "") + "; OpenFace is a reference, not ground truth.", "",
+             _table(("pooled r", "within-video r")[:1 + ("within" in real)], [*aus, "mean"],
+                    [[*(real["aus"][a] for a in aus), real["mean"]]]
+                    + ([[*(_nan(real["within"][a]) for a in aus), _nan(real["within_mean"])]] if "within" in real
+                       else []))]
     if scores.get("images_top2"):
         lines += ["The two strongest AUs predicted on each photo of the media folder: "
                   + "; ".join(f"{name}: {', '.join(top)}" for name, top in scores["images_top2"].items()), ""]

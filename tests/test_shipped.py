@@ -124,3 +124,21 @@ def test_predict_without_a_model_uses_the_shipped_one_and_a_smile_reads_as_au12_
     assert set(intensities.nlargest(2).index) == {"AU12_r", "AU06_r"}
     table = predict_video(MEDIA / "videos" / "pyfeat__single_face.mp4")  # the library's default too
     assert table["success"].all() and table["AU12_r"].between(0, 5).all()
+
+
+@pytest.mark.parametrize("name", list(shipped.SHIPPED))
+def test_each_shipped_cards_recipe_line_runs_as_printed(name):
+    import shlex
+
+    from poseau.cli import build_parser
+    from poseau.config import from_dict
+    from poseau.options import from_options
+    from poseau.recipes import PretrainConfig
+
+    model = shipped.SHIPPED[name]
+    if not model.card.is_file():
+        pytest.skip("not shipped yet")
+    recipe = next(line for line in model.card.read_text().splitlines() if line.startswith("poseau pretrain "))
+    parsed = from_options(PretrainConfig, build_parser().parse_args(shlex.split(recipe)[1:]))
+    made = from_dict(PretrainConfig, {k: v for k, v in model.scores()["recipe"].items() if k != "config"})
+    assert parsed == made and parsed.name == name
