@@ -274,16 +274,19 @@ def test_the_weight_average_follows_each_step_and_is_applied_only_inside_its_blo
     with torch.no_grad():
         layer.weight.copy_(torch.tensor([1.0, 2.0]))
     average = WeightAverage(layer, decay=0.5)
-    for value in (3.0, 5.0):
+    expected = torch.tensor([1.0, 2.0])
+    for n, value in enumerate((3.0, 5.0, 7.0)):
         with torch.no_grad():
             layer.weight.fill_(value)
         layer.num_batches_tracked += 1
         average.update(layer)
-    expected = 0.5 * (0.5 * torch.tensor([1.0, 2.0]) + 0.5 * 3.0) + 0.5 * 5.0  # [3.25, 3.5]
+        decay = min(0.5, (1 + n) / (10 + n))  # warmed up: 0.1, 0.18, then 0.5 would wait for step 8
+        expected = decay * expected + (1 - decay) * value
     torch.testing.assert_close(average.state["weight"], expected)
-    assert int(average.state["num_batches_tracked"]) == 2  # integer buffers are copied, not averaged
+    assert int(average.state["num_batches_tracked"]) == 3  # integer buffers are copied, not averaged
     with average.applied(layer):
         torch.testing.assert_close(layer.weight.detach(), expected)
-    torch.testing.assert_close(layer.weight.detach(), torch.tensor([5.0, 5.0]))  # its own weights again
-    again = WeightAverage(layer, decay=0.5, state=average.saved())  # continued from a saved average
+    torch.testing.assert_close(layer.weight.detach(), torch.tensor([7.0, 7.0]))  # its own weights again
+    again = WeightAverage(layer, decay=0.5, saved=average.saved())  # continued from a saved average
     torch.testing.assert_close(again.state["weight"], expected)
+    assert again.steps == 3
