@@ -19,6 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from poseau.scales import PIXEL_MAX
+
 SCALE = (0.92, 1.08)
 ROLL_DEGREES = 8.0
 BLUR_SIGMA = (0.3, 1.2)     # pixels at the store's size
@@ -54,7 +56,7 @@ def degraded(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if blur:
         image = cv2.GaussianBlur(image, (0, 0), sigma)
     if noise:
-        image = np.clip(image + rng.normal(0, sd, image.shape), 0, 255).astype(np.uint8)
+        image = np.clip(image + rng.normal(0, sd, image.shape), 0, PIXEL_MAX).astype(np.uint8)
     if jpeg:
         image = cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_GRAYSCALE)
     return cv2.equalizeHist(image)
