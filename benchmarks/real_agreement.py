@@ -12,9 +12,9 @@ Usage: python benchmarks/real_agreement.py [MODEL] [--media ../shared/media] [--
        python benchmarks/real_agreement.py --watch RUN [--every 4]
 MODEL: a model file, run folder, mixed model or shipped model's name (default: the shipped default).
 --every K scores every K-th frame only (a quick look). --watch RUN is the quick mode beside a training run:
-each time the run finishes an epoch (its last.pt changes) that epoch's weights are scored on every K-th
-frame and a row is added to RUN/real_agreement.csv (stage, epoch, pooled and within-video r per AU and
-their means), until the run's model.pt is there and scored.
+each time the run finishes an epoch (its last.pt changes) the newest weights are scored on every K-th frame
+and a row is added to RUN/real_agreement.csv (stage, epoch, pooled and within-video r per AU and their
+means), until the run's model.pt is there and scored; epochs that end while one is being scored are skipped.
 """
 
 from __future__ import annotations
@@ -54,10 +54,11 @@ def watch(run: Path, media: str, every: int, poll: float = 5.0) -> None:
             train = read_checkpoint(path).get("train", {})
             stage = train.get("stages", ["?"])[min(train.get("stage", 0), len(train.get("stages", ["?"])) - 1)]
             found = agree_with_reference(path, media, every=every)
-            result = row(found, stage="final" if final else stage, epoch=train.get("epoch"))
+            result = row(found, stage="final" if final else stage, epoch=None if final else train.get("epoch"))
             table = pd.concat([pd.read_csv(out), pd.DataFrame([result])]) if out.is_file() else pd.DataFrame([result])
             table.to_csv(out, index=False, float_format="%.4f")
-            print(f"{result['stage']} epoch {result['epoch']}: pooled r {result['pooled_mean']:.3f}, "
+            when = result["stage"] + ("" if final else f" epoch {result['epoch']}")
+            print(f"{when}: pooled r {result['pooled_mean']:.3f}, "
                   f"within-video r {result['within_mean']:.3f} -> {out}", flush=True)
         if final:
             return
