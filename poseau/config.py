@@ -74,6 +74,8 @@ class SynthConfig:
     backgrounds: str = option("", "a folder of your own images to use as backgrounds (varied look)")
     active: float = option(ACTIVE_FRACTION, "share of frames in which each AU's expression events move it "
                            "(0: neutral faces)", rule=FRACTION)
+    randomise: float = option(0.0, "share of sequences whose face is painted with random colours and patterns "
+                              "instead of skin (domain randomisation; the varied look)", rule=between(0, 1))
 
     def __post_init__(self) -> None:
         check_config(self, "synth", {

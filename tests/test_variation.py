@@ -145,3 +145,35 @@ def test_varied_datasets_are_the_same_whatever_the_workers_and_a_bad_background_
     assert main([*args[:-3], "--backgrounds", str(tmp_path / "none"), "--out", str(tmp_path / "three")]) == 2
     assert "no such folder of background images" in capsys.readouterr().err
     assert not (tmp_path / "three").exists()
+
+
+def test_random_albedo_is_seeded_and_patterned(person):
+    from poseau.synth.appearance import random_albedo
+
+    verts = person.identity.vertices
+    a, b = random_albedo(verts, np.random.default_rng(3)), random_albedo(verts, np.random.default_rng(3))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == verts.shape and a.dtype == np.float32 and a.min() >= 0.02 and a.max() <= 1
+    assert not np.array_equal(a, random_albedo(verts, np.random.default_rng(4)))
+    assert a.std(0).max() > 0.03  # patterns across the face, not one flat colour
+
+
+@pytest.mark.slow
+def test_randomised_sequences_appear_as_often_as_the_option_says_and_leave_the_rest_alone(face_model_file, tmp_path):
+    from poseau.config import SynthConfig
+    from poseau.synth.generate import synthesize
+
+    def videos(share, name):
+        config = SynthConfig(train_subjects=8, valid_subjects=0, frames=2, size=32, views=(6,), look="varied",
+                             randomise=share, seed=2)
+        out = synthesize(config, tmp_path / name, face_model=face_model_file, workers=1, contact_sheet=False,
+                         progress=False)
+        return {p.name: p.read_bytes() for p in sorted(out.rglob("*.mp4"))}, sorted(
+            (p.name, p.read_text()) for p in out.rglob("*_Int.csv"))
+
+    (none, labels), (half, half_labels), (every, _) = videos(0.0, "none"), videos(0.5, "half"), videos(1.0, "all")
+    assert half_labels == labels  # painting draws from its own stream: labels, poses and scenes stay the same
+    painted = [name for name in none if half[name] != none[name]]
+    assert 1 <= len(painted) <= 7  # about half of the 8 sequences
+    assert all(every[name] != none[name] for name in none)  # 1: every sequence
+    assert all(half[name] == every[name] for name in painted)  # a painted sequence is painted the same way

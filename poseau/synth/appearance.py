@@ -135,6 +135,19 @@ def texture_skin(model: FaceModel, verts: np.ndarray, albedo: np.ndarray, rng: n
     return np.clip(out, 0, 1).astype(np.float32)
 
 
+def random_albedo(verts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Domain randomisation of appearance (Tobin et al. 2017): per-vertex colours with no skin, brows or lips in
+    them, a random base colour under sinusoidal patterns of random frequency (0.2-3 cycles per cm), direction
+    and contrast, so that only the face's shape and its shading are worth learning."""
+    albedo = np.tile(rng.uniform(0.15, 0.9, 3), (len(verts), 1))
+    for _ in range(int(rng.integers(2, 6))):
+        direction = rng.normal(size=3)
+        frequency = 2 * np.pi * rng.uniform(0.2, 3.0) / np.linalg.norm(direction)
+        wave = np.sin(verts @ (direction * frequency) + rng.uniform(0, 2 * np.pi))
+        albedo = albedo + rng.uniform(0.05, 0.3) * wave[:, None] * rng.uniform(-1, 1, 3)
+    return np.clip(albedo, 0.02, 1).astype(np.float32)
+
+
 def sample_identity(model: FaceModel, rng: np.random.Generator, n_modes: int | None = None,
                     textured: bool = False) -> Identity:
     """A new person: identity coefficients drawn N(0, 1) over the first ``n_modes`` modes; ``textured``

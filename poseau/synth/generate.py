@@ -7,6 +7,7 @@ or order. Each (partition, subject, task) is one job; jobs run in worker process
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import multiprocessing as mp
@@ -21,7 +22,7 @@ from poseau.constants import AUS, FERA_PARTITIONS, FERA_TASKS, VIEW_ANGLES
 from poseau.data.video import VideoWriter
 from poseau.fileio import atomic_path, out_folder, write_text_atomic
 from poseau.progress import progress_bar
-from poseau.synth.appearance import sample_identity, sample_lighting
+from poseau.synth.appearance import random_albedo, sample_identity, sample_lighting
 from poseau.synth.camera import Camera
 from poseau.synth.expressions import DISTRACTORS, generate_track
 from poseau.synth.facemodel import FaceModel, load_face_model
@@ -71,6 +72,9 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
     varied = config.look == "varied"
     person_rng = np.random.default_rng([config.seed, part, job.subject_index])
     identity = sample_identity(model, person_rng, config.identity_modes, textured=varied)
+    painted = np.random.default_rng([config.seed, part, job.subject_index, job.task_index + 1, 2])  # its own stream
+    if varied and config.randomise and painted.random() < config.randomise:
+        identity = dataclasses.replace(identity, albedo=random_albedo(identity.vertices, painted))
     rng = np.random.default_rng([config.seed, part, job.subject_index, job.task_index + 1])
     lighting = sample_lighting(rng)
     track = generate_track(config.frames, rng, config.active, distractors=config.distractors,
