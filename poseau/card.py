@@ -6,7 +6,6 @@ import os
 
 import numpy as np
 
-from poseau.config import from_dict
 from poseau.constants import __version__
 from poseau.evaluate.tables import Table, to_markdown
 from poseau.fileio import write_text_atomic
@@ -78,8 +77,7 @@ def _weakest(scores: dict, k: int = 3) -> str:
 
 def model_card(config: PretrainConfig, scores: dict) -> str:
     neutral = scores["neutral"]
-    recipe = " ".join(to_argv(from_dict(PretrainConfig, {k: v for k, v in scores["recipe"].items() if k != "config"}),
-                              every=True))
+    recipe = " ".join(to_argv(config, every=True))
     lines = [
         f"# {config.name}", "",
         f"AU intensity (FERA's 0-5) for {', '.join(scores['synthetic_holdout']['aus'])} from one face per frame, "

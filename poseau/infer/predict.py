@@ -84,45 +84,50 @@ def predict_frames(frames: Iterable[Frame], runner, detector, framing: Preproces
     """The per-frame table of ``frames`` (see the module's docstring), each face cut by ``framing``;
     ``detect_every`` > 1 (one face only): the face is detected on every so many frames and followed between;
     ``on_frame()`` after each frame."""
-    batch_size = batch_size or default_batch(runner.size)
     tracker = FaceTracker()
+
+    def entries() -> Iterator[tuple[dict, np.ndarray | None]]:
+        for frame, faces in detected(frames, detector, every=1 if all_faces else detect_every):
+            faces = faces if all_faces else faces[:1]
+            base = {"frame": frame.number, "timestamp": frame.timestamp, **({"file": frame.file} if frame.file else {})}
+            if not faces:
+                yield {**base, "face_id": 0, "confidence": 0.0, "success": 0}, None
+            ids = tracker.assign(faces) if all_faces else [0] * len(faces)
+            for face, fid in zip(faces, ids, strict=True):
+                yield ({**base, "face_id": fid, "confidence": face.confidence, "success": 1,
+                        **dict(zip(BOX_COLUMNS, face.box, strict=True))}, framing(frame.image, face.box))
+            if on_frame:
+                on_frame()
+
+    return prediction_table(scored(entries(), runner, batch_size), runner.aus)
+
+
+def scored(entries: Iterable[tuple[dict, np.ndarray | None]], runner, batch_size: int | None = None) -> list[dict]:
+    """The rows of (row, face or None) ``entries``, those with a face given the network's intensities and pose
+    probabilities, ``batch_size`` faces a call (default: ``default_batch``)."""
+    batch_size = batch_size or default_batch(runner.size)
+    columns = intensity_columns(runner.aus)
     rows: list[dict] = []
-    pending: list[tuple[int, np.ndarray]] = []
-    score = Scorer(runner, rows)
-    for frame, faces in detected(frames, detector, every=1 if all_faces else detect_every):
-        faces = faces if all_faces else faces[:1]
-        base = {"frame": frame.number, "timestamp": frame.timestamp, **({"file": frame.file} if frame.file else {})}
-        if not faces:
-            rows.append({**base, "face_id": 0, "confidence": 0.0, "success": 0})
-        ids = tracker.assign(faces) if all_faces else [0] * len(faces)
-        for face, fid in zip(faces, ids, strict=True):
-            rows.append({**base, "face_id": fid, "confidence": face.confidence, "success": 1,
-                         **dict(zip(BOX_COLUMNS, face.box, strict=True))})
-            pending.append((len(rows) - 1, framing(frame.image, face.box)))
-        if len(pending) >= batch_size:
-            score(pending)
-        if on_frame:
-            on_frame()
-    score(pending)
-    return prediction_table(rows, runner.aus)
+    pending: list[tuple[dict, np.ndarray]] = []
 
-
-class Scorer:
-    """Runs the network on pending (row, face) pairs and writes the intensities (and pose probabilities) into
-    those rows of ``rows``."""
-
-    def __init__(self, runner, rows: list[dict]):
-        self.runner, self.rows, self.columns = runner, rows, intensity_columns(runner.aus)
-
-    def __call__(self, pending: list[tuple[int, np.ndarray]]) -> None:
+    def flush() -> None:
         if not pending:
             return
-        intensity, pose = self.runner(np.stack([face for _, face in pending]))
+        intensity, pose = runner(np.stack([face for _, face in pending]))
         for k, (row, _) in enumerate(pending):
-            self.rows[row].update(zip(self.columns, intensity[k].tolist(), strict=True))
+            row.update(zip(columns, intensity[k].tolist(), strict=True))
             if pose is not None:
-                self.rows[row].update(zip(POSE_COLUMNS, pose[k].tolist(), strict=True))
+                row.update(zip(POSE_COLUMNS, pose[k].tolist(), strict=True))
         pending.clear()
+
+    for row, face in entries:
+        rows.append(row)
+        if face is not None:
+            pending.append((row, face))
+            if len(pending) >= batch_size:
+                flush()
+    flush()
+    return rows
 
 
 def prediction_table(rows: list[dict], aus) -> pd.DataFrame:

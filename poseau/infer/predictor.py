@@ -20,7 +20,7 @@ import pandas as pd
 
 from poseau.data.video import count_frames
 from poseau.errors import PoseauError
-from poseau.infer.predict import Scorer, default_batch, model_detector, predict_frames, prediction_table, smooth_faces
+from poseau.infer.predict import model_detector, predict_frames, prediction_table, scored, smooth_faces
 from poseau.infer.runners import load_runner
 from poseau.infer.sources import Frame, image_files, image_frames, video_frames
 from poseau.models.shipped import DEFAULT_MODEL
@@ -84,19 +84,15 @@ class Predictor:
         ``crop_scale`` x the face box around it): a (B, H, W) or (B, H, W, 3) uint8 array or a list of (H, W)
         or (H, W, 3) arrays. One row per crop (frame 1, 2, ...), the crop's whole extent as its box."""
         whole = dataclasses.replace(self.framing, face_crop=False)
-        batch = self.options.batch_size or default_batch(self.runner.size)
-        rows: list[dict] = []
-        pending: list[tuple[int, np.ndarray]] = []
-        score = Scorer(self.runner, rows)
-        for i, crop in enumerate(crops):
-            crop = _image(crop, f"face {i + 1}")
-            height, width = crop.shape[:2]
-            rows.append({"frame": i + 1, "face_id": 0, "timestamp": np.nan, "confidence": np.nan, "success": 1,
-                         "face_x": 0, "face_y": 0, "face_w": width, "face_h": height})
-            pending.append((i, whole(crop)))
-            if len(pending) >= batch:
-                score(pending)
-        score(pending)
+
+        def entries() -> Iterator[tuple[dict, np.ndarray]]:
+            for i, crop in enumerate(crops):
+                crop = _image(crop, f"face {i + 1}")
+                height, width = crop.shape[:2]
+                yield ({"frame": i + 1, "face_id": 0, "timestamp": np.nan, "confidence": np.nan, "success": 1,
+                        "face_x": 0, "face_y": 0, "face_w": width, "face_h": height}, whole(crop))
+
+        rows = scored(entries(), self.runner, self.options.batch_size)
         if not rows:
             raise PoseauError("faces: no face crops given")
         return smooth_faces(prediction_table(rows, self.aus), self.options.median)
