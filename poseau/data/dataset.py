@@ -17,7 +17,8 @@ class FrameDataset(Dataset):
 
     image   (1, S, S) uint8, the preprocessed grey frame (the model scales its pixels itself)
     target  (7,) float32 intensity / 5 in [0, 1], 0 where missing
-    weight  (7,) float32 label weight (the draw's, else 1 where valid); 0 where missing, so the loss skips it
+    weight  (7,) float32 label weight (the draw's, else 1 where valid); 0 where missing (a draw's weights are
+            too, poseau.data.sampling), so the loss skips it
     view    int64 FERA view 1-9, 0 when unknown;  pose  int64 pose group 0 up / 1 level / 2 down, -1 unknown
     row     int64 the store row
     """
@@ -31,7 +32,7 @@ class FrameDataset(Dataset):
         labels = self.store.labels[self.rows]
         valid = labels != MISSING
         self.targets = np.where(valid, intensity_to_unit(labels), 0.0).astype(np.float32)
-        self.weights = valid.astype(np.float32) if weights is None else np.where(valid, weights, 0).astype(np.float32)
+        self.weights = valid.astype(np.float32) if weights is None else np.asarray(weights, np.float32)
         self.views = self.store.views[self.rows]
         self.poses = self.store.pose_groups[self.rows]
 
