@@ -32,7 +32,7 @@ class Lighting:
     background: np.ndarray  # (3,) RGB in [0, 1]
 
 
-def _distance_to_polyline(points: np.ndarray, line: np.ndarray) -> np.ndarray:
+def distance_to_polyline(points: np.ndarray, line: np.ndarray) -> np.ndarray:
     """Distance (N,) from each point (N, 3) to a polyline (K, 3)."""
     best = np.full(len(points), np.inf)
     for a, b in zip(line[:-1], line[1:], strict=True):
@@ -66,7 +66,7 @@ def paint_albedo(model: FaceModel, verts: np.ndarray, rng: np.random.Generator) 
     brow_strength = rng.uniform(0.55, 0.9)
     for idx in (range(17, 22), range(22, 27)):
         line = lm[list(idx)] - np.array([0.0, 0.35, 0.0])
-        d = _distance_to_polyline(verts, line)
+        d = distance_to_polyline(verts, line)
         w = brow_strength * (1 - _smoothstep((d - 0.3) / 0.35)) * face
         albedo = albedo * (1 - w[:, None]) + hair[None, :] * w[:, None]
 
@@ -75,7 +75,7 @@ def paint_albedo(model: FaceModel, verts: np.ndarray, rng: np.random.Generator) 
     contour = PolyPath(lm[48:60, :2])
     front = verts[:, 2] > lm[48:60, 2].min() - 1.0
     inside = contour.contains_points(verts[:, :2]) & front & face
-    d_edge = _distance_to_polyline(verts, np.vstack([lm[48:60], lm[48:49]]))
+    d_edge = distance_to_polyline(verts, np.vstack([lm[48:60], lm[48:49]]))
     w = inside * _smoothstep(d_edge / 0.15)
     albedo = albedo * (1 - w[:, None]) + lip_color[None, :] * w[:, None]
 

@@ -30,6 +30,7 @@ from poseau.synth.fera_layout import subject_ids, truth_path, video_path, write_
 from poseau.synth.raster import vertex_normals
 from poseau.synth.render import FaceRenderer
 from poseau.synth.variation import SOLO_EVENTS, background_files, sample_scene
+from poseau.synth.wrinkles import sample_wrinkles
 
 log = logging.getLogger(__name__)
 PARTITION_INDEX = {name: i for i, name in enumerate(FERA_PARTITIONS)}
@@ -75,12 +76,16 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
     painted = np.random.default_rng([config.seed, part, job.subject_index, job.task_index + 1, 2])  # its own stream
     if varied and config.randomise and painted.random() < config.randomise:
         identity = dataclasses.replace(identity, albedo=random_albedo(identity.vertices, painted))
+    fields = None
+    if config.wrinkles:  # the person's own, from their own stream so that nothing else changes
+        fields = sample_wrinkles(model, identity.vertices, np.random.default_rng([config.seed, part,
+                                 job.subject_index, 0, 3]), config.wrinkles)
     rng = np.random.default_rng([config.seed, part, job.subject_index, job.task_index + 1])
     lighting = sample_lighting(rng)
     track = generate_track(config.frames, rng, config.active, distractors=config.distractors,
                            missing_rate=config.missing_rate, solo=SOLO_EVENTS if varied else 0.0)
     jitter = head_jitter(config.frames, config.jitter_deg, rng)
-    renderer = FaceRenderer(model, identity, Camera(config.size), config.supersample)
+    renderer = FaceRenderer(model, identity, Camera(config.size), config.supersample, fields)
     scene = sample_scene(rng, config.size, background_files(config.backgrounds)) if varied else None
     asymmetry = rng.uniform(-0.35, 0.35, len(AUS)).astype(np.float32) if varied else None
     sensor = np.random.default_rng([config.seed, part, job.subject_index, job.task_index + 1, 1])

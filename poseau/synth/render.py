@@ -14,17 +14,21 @@ from poseau.synth.expressions import DISTRACTORS
 from poseau.synth.facemodel import AU_SHAPES, DISTRACTOR_SHAPES, FaceModel
 from poseau.synth.raster import blend, project_and_shade, rasterize, vertex_normals
 from poseau.synth.variation import Scene, camera_effects, shade
+from poseau.synth.wrinkles import wrinkle
 
 
 class FaceRenderer:
     """Turns (identity, AU intensities, distractors, view, jitter, lighting) into an RGB uint8 image.
 
-    ``supersample`` renders at that many times the size and averages down (anti-aliasing).
+    ``supersample`` renders at that many times the size and averages down (anti-aliasing). ``wrinkles`` (7, V):
+    the person's height field per AU (poseau.synth.wrinkles.sample_wrinkles), added to every shape.
     """
 
-    def __init__(self, model: FaceModel, identity: Identity, camera: Camera | None = None, supersample: int = 1):
+    def __init__(self, model: FaceModel, identity: Identity, camera: Camera | None = None, supersample: int = 1,
+                 wrinkles: np.ndarray | None = None):
         self.model = model
         self.identity = identity
+        self.wrinkles = wrinkles
         self.camera = camera or Camera()
         self.supersample = supersample
         self._big = Camera(self.camera.size * supersample, self.camera.distance_cm, self.camera.field_cm)
@@ -39,6 +43,13 @@ class FaceRenderer:
             if len(s) == 2 else np.zeros_like(model.neutral) for s in (AU_SHAPES[a] for a in AUS)
         ]).astype(np.float32)  # (7, V, 3)
         lm = identity.vertices[model.landmarks68]
+        # per AU and vertex: +1 on the side its first shape moves, -1 on the other (0 for one-shape AUs), so
+        # that an asymmetric AU's wrinkles are deeper on the side it moves more
+        across = np.clip((identity.vertices[:, 0] - lm[27, 0]) / 1.0, -1, 1)
+        self._wrinkle_sides = np.stack([
+            across * np.sign((np.abs(model.expression_deltas[model.shape_index(s[0])]).sum(1) * across).sum())
+            if len(s) == 2 else np.zeros(len(across)) for s in (AU_SHAPES[a] for a in AUS)
+        ]).astype(np.float32)  # (7, V)
         # the head turns about a point 4 cm behind the centre of the landmarks
         self.pivot = (lm.mean(0) - np.array([0.0, 0.0, 4.0])).astype(np.float32)
 
@@ -54,6 +65,11 @@ class FaceRenderer:
         verts = blend(self.identity.vertices, w, self._basis)
         if asymmetry is not None:
             verts = blend(verts, (w[:len(AUS)] * np.asarray(asymmetry, np.float32)).astype(np.float32), self._sides)
+        if self.wrinkles is not None:
+            weights = w[:len(AUS), None] * np.ones(len(verts), np.float32)
+            if asymmetry is not None:
+                weights = weights * (1 + np.asarray(asymmetry, np.float32)[:, None] * self._wrinkle_sides)
+            verts = wrinkle(verts, self.model.triangles, self.wrinkles, weights)
         return verts
 
     @cached_property
