@@ -76,6 +76,8 @@ class SynthConfig:
                            "(0: neutral faces)", rule=FRACTION)
     randomise: float = option(0.0, "share of sequences whose face is painted with random colours and patterns "
                               "instead of skin (domain randomisation; the varied look)", rule=between(0, 1))
+    details: bool = option(False, "brows with hairs, lashes, lips and teeth as people have them, beards, fringes, "
+                           "glasses, hands and microphones (poseau.synth.details; the varied look)")
     wrinkles: float = option(0.0, "depth of the wrinkles and bulges the AUs make, as lines the light rakes "
                              "across (poseau.synth.wrinkles; 0: none, 1: their typical depth)", rule=AT_LEAST_0)
 

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.path import Path as PolyPath
 
+from poseau.synth.details import brows, detail_albedo, lip_colour
 from poseau.synth.facemodel import FaceModel
 from poseau.synth.raster import blend
+from poseau.synth.surface import distance_to_polyline, near, smoothstep
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,23 +34,10 @@ class Lighting:
     background: np.ndarray  # (3,) RGB in [0, 1]
 
 
-def distance_to_polyline(points: np.ndarray, line: np.ndarray) -> np.ndarray:
-    """Distance (N,) from each point (N, 3) to a polyline (K, 3)."""
-    best = np.full(len(points), np.inf)
-    for a, b in zip(line[:-1], line[1:], strict=True):
-        ab = b - a
-        t = np.clip(((points - a) @ ab) / max(float(ab @ ab), 1e-9), 0, 1)
-        best = np.minimum(best, np.linalg.norm(points - (a + t[:, None] * ab), axis=1))
-    return best
-
-
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0, 1)
-    return x * x * (3 - 2 * x)
-
-
-def paint_albedo(model: FaceModel, verts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Per-vertex colours of one person."""
+def paint_albedo(model: FaceModel, verts: np.ndarray, rng: np.random.Generator,
+                 detail: np.random.Generator | None = None) -> np.ndarray:
+    """Per-vertex colours of one person; with ``detail`` (a generator of its own) brows and lips as people have
+    them (poseau.synth.details), the draws from ``rng`` staying the same."""
     n = model.n_vertices
     lightness = rng.uniform(0.35, 0.95)
     skin = lightness * np.array([1.0, rng.uniform(0.72, 0.82), rng.uniform(0.58, 0.7)])
@@ -64,24 +53,28 @@ def paint_albedo(model: FaceModel, verts: np.ndarray, rng: np.random.Generator) 
 
     # brows: a band below the landmark line (the landmarks trace the brows' upper edge)
     brow_strength = rng.uniform(0.55, 0.9)
-    for idx in (range(17, 22), range(22, 27)):
+    if detail is not None:
+        albedo = brows(verts, lm, albedo, hair, face, detail)
+    for idx in () if detail is not None else (range(17, 22), range(22, 27)):
         line = lm[list(idx)] - np.array([0.0, 0.35, 0.0])
         d = distance_to_polyline(verts, line)
-        w = brow_strength * (1 - _smoothstep((d - 0.3) / 0.35)) * face
+        w = brow_strength * (1 - smoothstep((d - 0.3) / 0.35)) * face
         albedo = albedo * (1 - w[:, None]) + hair[None, :] * w[:, None]
 
     # lips: inside the outer lip contour, on the front of the face
     lip_color = skin * np.array([0.82, 0.5, 0.52]) * rng.uniform(0.8, 1.0)
+    if detail is not None:
+        lip_color = lip_colour(skin, detail)
     contour = PolyPath(lm[48:60, :2])
     front = verts[:, 2] > lm[48:60, 2].min() - 1.0
     inside = contour.contains_points(verts[:, :2]) & front & face
     d_edge = distance_to_polyline(verts, np.vstack([lm[48:60], lm[48:49]]))
-    w = inside * _smoothstep(d_edge / 0.15)
+    w = inside * smoothstep(d_edge / 0.15)
     albedo = albedo * (1 - w[:, None]) + lip_color[None, :] * w[:, None]
 
     # hair cap above a hairline some centimetres over the brows
     hairline = lm[17:27, 1].max() + rng.uniform(3.0, 5.0)
-    w = _smoothstep((verts[:, 1] - hairline) / 1.0) * face
+    w = smoothstep((verts[:, 1] - hairline) / 1.0) * face
     albedo = albedo * (1 - w[:, None]) + hair[None, :] * w[:, None]
 
     iris = rng.choice([np.array([0.25, 0.15, 0.08]), np.array([0.25, 0.35, 0.5]), np.array([0.3, 0.3, 0.18])])
@@ -95,17 +88,12 @@ def paint_albedo(model: FaceModel, verts: np.ndarray, rng: np.random.Generator) 
         mask = model.part_mask(f"sclera_{side}") | model.part_mask(f"iris_{side}")
         ball = verts[mask] - verts[mask].mean(0)
         cos = ball[:, 2] / np.maximum(np.linalg.norm(ball, axis=1), 1e-6)
-        in_iris = _smoothstep((cos - 0.88) / 0.02)[:, None]
-        in_pupil = _smoothstep((cos - 0.97) / 0.01)[:, None]
+        in_iris = smoothstep((cos - 0.88) / 0.02)[:, None]
+        in_pupil = smoothstep((cos - 0.97) / 0.01)[:, None]
         color = iris * (1 - in_pupil) + 0.03 * in_pupil
         albedo[mask] = albedo[mask] * (1 - in_iris) + color * in_iris
     assert albedo.shape == (n, 3)
     return albedo.astype(np.float32)
-
-
-def _near(verts: np.ndarray, point: np.ndarray, radius: float) -> np.ndarray:
-    """A soft disc (V,) of weight 1 at ``point`` falling to 0 at ``radius`` cm."""
-    return 1 - _smoothstep(np.linalg.norm(verts - point, axis=1) / radius)
 
 
 def texture_skin(model: FaceModel, verts: np.ndarray, albedo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -120,14 +108,14 @@ def texture_skin(model: FaceModel, verts: np.ndarray, albedo: np.ndarray, rng: n
     freckles = rng.random(len(verts)) < rng.uniform(0, 0.04)
     factor[freckles] *= rng.uniform(0.8, 0.95)
     out = albedo * np.where(skin, factor, 1)[:, None]
-    red = rng.uniform(0, 0.25) * (_near(verts, (lm[2] + lm[31]) / 2, 2.5) + _near(verts, (lm[14] + lm[35]) / 2, 2.5)
-                                  + 0.6 * _near(verts, lm[30], 1.2)) * skin
+    red = rng.uniform(0, 0.25) * (near(verts, (lm[2] + lm[31]) / 2, 2.5) + near(verts, (lm[14] + lm[35]) / 2, 2.5)
+                                  + 0.6 * near(verts, lm[30], 1.2)) * skin
     out = out * (1 - red[:, None] * np.array([0.0, 0.35, 0.3]))
-    lids = rng.uniform(0, 0.25) * (_near(verts, lm[37:39].mean(0) + [0, 0.3, 0], 0.9)
-                                   + _near(verts, lm[43:45].mean(0) + [0, 0.3, 0], 0.9)) * skin
+    lids = rng.uniform(0, 0.25) * (near(verts, lm[37:39].mean(0) + [0, 0.3, 0], 0.9)
+                                   + near(verts, lm[43:45].mean(0) + [0, 0.3, 0], 0.9)) * skin
     out = out * (1 - lids[:, None] * np.array([0.3, 0.4, 0.35]))
     if rng.random() < 0.3:  # stubble: darker, greyer, speckled, below the nose and over the jaw
-        below = _smoothstep((lm[33, 1] - 0.5 - verts[:, 1]) / 1.0) * (verts[:, 2] > lm[8, 2] - 6) * skin
+        below = smoothstep((lm[33, 1] - 0.5 - verts[:, 1]) / 1.0) * (verts[:, 2] > lm[8, 2] - 6) * skin
         below *= ~PolyPath(lm[48:60, :2]).contains_points(verts[:, :2])  # not on the lips
         speckle = 0.6 + 0.4 * rng.random(len(verts))
         w = rng.uniform(0.2, 0.6) * below * speckle
@@ -149,15 +137,18 @@ def random_albedo(verts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def sample_identity(model: FaceModel, rng: np.random.Generator, n_modes: int | None = None,
-                    textured: bool = False) -> Identity:
+                    textured: bool = False, detail: np.random.Generator | None = None) -> Identity:
     """A new person: identity coefficients drawn N(0, 1) over the first ``n_modes`` modes; ``textured``
-    adds skin texture and regional tones (drawn after everything else, so the rest stays the same)."""
+    adds skin texture and regional tones (drawn after everything else, so the rest stays the same);
+    ``detail``, a generator of its own, the face's details (poseau.synth.details) with the rest the same."""
     k = model.identity_deltas.shape[0] if n_modes is None else min(n_modes, model.identity_deltas.shape[0])
     coeffs = rng.standard_normal(k).astype(np.float32)
     verts = blend(model.neutral, coeffs, model.identity_deltas[:k])
-    albedo = paint_albedo(model, verts, rng)
+    albedo = paint_albedo(model, verts, rng, detail)
     if textured:
         albedo = texture_skin(model, verts, albedo, rng)
+    if detail is not None:
+        albedo = detail_albedo(model, verts, albedo, detail)
     return Identity(coeffs=coeffs, vertices=verts, albedo=albedo)
 
 

@@ -24,6 +24,7 @@ from poseau.fileio import atomic_path, out_folder, write_text_atomic
 from poseau.progress import progress_bar
 from poseau.synth.appearance import random_albedo, sample_identity, sample_lighting
 from poseau.synth.camera import Camera
+from poseau.synth.details import sample_accessories
 from poseau.synth.expressions import DISTRACTORS, generate_track
 from poseau.synth.facemodel import FaceModel, load_face_model
 from poseau.synth.fera_layout import subject_ids, truth_path, video_path, write_labels, write_truth
@@ -72,7 +73,10 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
     part = PARTITION_INDEX[job.partition]
     varied = config.look == "varied"
     person_rng = np.random.default_rng([config.seed, part, job.subject_index])
-    identity = sample_identity(model, person_rng, config.identity_modes, textured=varied)
+    detailed = varied and config.details  # the face's details from streams of their own: the rest stays the same
+    identity = sample_identity(model, person_rng, config.identity_modes, textured=varied,
+                               detail=np.random.default_rng([config.seed, part, job.subject_index, 0, 4])
+                               if detailed else None)
     painted = np.random.default_rng([config.seed, part, job.subject_index, job.task_index + 1, 2])  # its own stream
     if varied and config.randomise and painted.random() < config.randomise:
         identity = dataclasses.replace(identity, albedo=random_albedo(identity.vertices, painted))
@@ -89,6 +93,8 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
     scene = sample_scene(rng, config.size, background_files(config.backgrounds)) if varied else None
     asymmetry = rng.uniform(-0.35, 0.35, len(AUS)).astype(np.float32) if varied else None
     sensor = np.random.default_rng([config.seed, part, job.subject_index, job.task_index + 1, 1])
+    accessories = sample_accessories(np.random.default_rng([config.seed, part, job.subject_index,
+                                                            job.task_index + 1, 4])) if detailed else None
 
     paths = {v: video_path(out, job.partition, job.subject, job.task, v) for v in config.views}
     for p in paths.values():
@@ -104,7 +110,8 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
                 albedo = renderer.creased_albedo(verts)
             for v, writer in writers.items():
                 if varied:
-                    image, _ = renderer.render_scene(verts, v, scene, sensor, jitter[t], normals, albedo)
+                    image, _ = renderer.render_scene(verts, v, scene, sensor, jitter[t], normals, albedo,
+                                                    accessories)
                 else:
                     image, _ = renderer.render(verts, v, lighting, jitter[t], normals)
                 writer.write(image)

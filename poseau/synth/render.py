@@ -10,6 +10,7 @@ from poseau.constants import AUS
 from poseau.scales import intensity_to_unit, unit_to_pixels
 from poseau.synth.appearance import Identity, Lighting, crease_shading, vertex_areas
 from poseau.synth.camera import Camera, view_rotation
+from poseau.synth.details import Accessories, draw_accessories
 from poseau.synth.expressions import DISTRACTORS
 from poseau.synth.facemodel import AU_SHAPES, DISTRACTOR_SHAPES, FaceModel
 from poseau.synth.raster import blend, project_and_shade, rasterize, vertex_normals
@@ -117,10 +118,11 @@ class FaceRenderer:
 
     def render_scene(self, verts: np.ndarray, view: int, scene: Scene, rng: np.random.Generator,
                      jitter: np.ndarray | None = None, normals: np.ndarray | None = None,
-                     albedo: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     albedo: np.ndarray | None = None,
+                     accessories: Accessories | None = None) -> tuple[np.ndarray, np.ndarray]:
         """As ``render``, in a varied scene (poseau.synth.variation): its lights, background, pose offset and
         camera; ``albedo`` (default the identity's; ``creased_albedo(verts)`` adds the expression's creases);
-        ``rng`` draws sensor noise."""
+        ``accessories`` (poseau.synth.details) drawn before the camera; ``rng`` draws sensor noise."""
         if normals is None:
             normals = vertex_normals(verts, self.model.triangles)
         motion = scene.pose if jitter is None else scene.pose + jitter
@@ -133,4 +135,6 @@ class FaceRenderer:
         colors = shade(normals @ rot.T, self.identity.albedo if albedo is None else albedo, scene)
         s = self.supersample
         image = self._draw(screen, depth, colors, np.repeat(np.repeat(scene.background, s, 0), s, 1))  # a copy
-        return unit_to_pixels(camera_effects(image, scene, rng)), screen[self.model.landmarks68] / s
+        landmarks = screen[self.model.landmarks68] / s
+        image = draw_accessories(image, landmarks, accessories)
+        return unit_to_pixels(camera_effects(image, scene, rng)), landmarks

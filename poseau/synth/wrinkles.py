@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from poseau.constants import AUS
-from poseau.synth.appearance import distance_to_polyline
 from poseau.synth.facemodel import FaceModel
 from poseau.synth.raster import vertex_normals
+from poseau.synth.surface import distance_to_polyline
 
 FRONT = 0.2  # the fields lie where the neutral skin faces the camera at least this much (normal z)
 
