@@ -40,6 +40,9 @@ class DemoConfig:
     frames: int = option(20, "frames per sequence (one task per subject, 9 views)", rule=at_least(3))
     render_size: int = option(112, "rendered video side in pixels")
     look: str = option("varied", "the renders' variety (poseau.synth.variation)", rule=one_of(LOOKS))
+    wrinkles: float = option(0.0, "depth of the AUs' wrinkles and bulges in the renders (0: none)",
+                             rule=AT_LEAST_0)
+    details: bool = option(False, "brows, lashes, lips, beards, fringes, glasses and occluders in the renders")
     face_crop: bool = option(True, "frames cut around the detected face, as `poseau predict` cuts them")
     size: int = option(64, "the store's and the models' input side (32 to render_size)", rule=at_least(32))
     backbone: str = option("efficientnet_lite0", "ImageNet backbone", rule=one_of(BACKBONE_NAMES))
@@ -82,7 +85,7 @@ class DemoConfig:
     def synth(self) -> SynthConfig:
         return SynthConfig(train_subjects=self.train_subjects, valid_subjects=self.valid_subjects,
                            test_subjects=self.test_subjects, frames=self.frames, size=self.render_size,
-                           seed=self.seed, look=self.look)
+                           seed=self.seed, look=self.look, wrinkles=self.wrinkles, details=self.details)
 
     def prepare(self, root: str | os.PathLike) -> PrepareConfig:
         """How its renders in ``root`` become a store: at the models' size, cut as predict cuts a face."""
@@ -134,5 +137,6 @@ class PretrainConfig(DemoConfig):
     def holdout(self, neutral: bool = False) -> SynthConfig:
         """The held-out test set (or the neutral faces): test subjects only, from seeds training never sees."""
         return SynthConfig(train_subjects=0, valid_subjects=0, frames=self.frames, size=self.render_size,
-                           look=self.look, test_subjects=self.neutral_subjects if neutral else self.holdout_subjects,
+                           look=self.look, wrinkles=self.wrinkles, details=self.details,
+                           test_subjects=self.neutral_subjects if neutral else self.holdout_subjects,
                            seed=self.holdout_seed + int(neutral), active=0.0 if neutral else ACTIVE_FRACTION)

@@ -178,6 +178,7 @@ def synthesize(config: SynthConfig, out: str | Path, *, face_model: str | Path |
         shutil.copyfile(licence, out / "LICENSE-ICT-FaceKit")
     if contact_sheet:
         draw_contact_sheet(model, out / "contact_sheet.png", size=config.size, seed=config.seed, views=config.views,
-                           look=config.look)
+                           look=config.look, wrinkles=config.wrinkles,
+                           details=config.details and config.look == "varied")
     log.info("wrote %d images in %d videos", total, len(jobs) * len(config.views))
     return out
