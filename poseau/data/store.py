@@ -26,7 +26,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from poseau.config import PrepareConfig, save_config, to_dict
 from poseau.constants import AUS
@@ -38,6 +37,7 @@ from poseau.errors import PoseauError
 from poseau.faces.detect import face_detector_name
 from poseau.fileio import atomic_path, out_folder, write_text_atomic
 from poseau.progress import progress_bar
+from poseau.threads import single_threaded
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ def _init_worker(frames_path: Path, base: Path, config: PrepareConfig) -> None:
 def _init_pool_worker(frames_path: Path, base: Path, config: PrepareConfig) -> None:
     # one thread per worker process in every native pool: YuNet's OpenMP threads, competing across workers,
     # made face detection 25x slower (121 ms a frame against 4.6, measured at 112 px on 2 cores)
-    threadpool_limits(1)
+    single_threaded()
     _init_worker(frames_path, base, config)
 
 
