@@ -18,6 +18,7 @@ from poseau.options import (
     AT_LEAST_0,
     RENDER_WORKERS,
     SEQUENCE_FPS,
+    BatchOptions,
     PredictOptions,
     SaliencyOptions,
     ScoreOptions,
@@ -122,25 +123,31 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from poseau.infer.outputs import predict_inputs
-    from poseau.infer.predictor import Predictor
+    from poseau.infer.batch import Work, predict_batch
+    from poseau.infer.inputs import gather_inputs
 
+    batch = from_options(BatchOptions, args)
+    inputs = gather_inputs(args.inputs, recursive=batch.recursive, lists=args.list)
+    if not inputs:
+        raise PoseauError("no inputs: give videos, images or folders, or --list FILE")
     out_folder(args.out)  # checked before the model loads
-    predictor = Predictor(args.model, progress=not args.quiet, **as_kwargs(from_options(PredictOptions, args)))
-    problems, written = 0, 0
-    for path, result in predict_inputs(args.inputs, args.out, predictor, fps=args.fps, plot=args.plot):
-        if isinstance(result, PoseauError):
-            problems += 1
-            print(f"poseau: error: {result}", file=sys.stderr)
+    work = Work(args.model, from_options(PredictOptions, args), fps=args.fps, plot=args.plot)
+    engine = None
+    if batch.ray:
+        from poseau.infer.ray_engine import RayEngine
+
+        engine = RayEngine(work, batch.ray, batch.jobs or None)
+    summary = predict_batch(inputs, args.out, work, jobs=batch.jobs or None, shard=batch.shard, engine=engine,
+                            progress=not args.quiet)
+    for outcome in summary.outcomes:
+        if outcome.status == "failed":
+            print(f"poseau: error: {outcome.error}", file=sys.stderr)
         else:
-            written += 1
-            print(f"{path} -> {result}")
-    if problems == 1 and len(args.inputs) == 1:
-        return 2  # its one line says it all
-    if problems:
-        raise PoseauError(f"{problems} problem{'s' * (problems > 1)} (listed above); {written} of "
-                          f"{len(args.inputs)} inputs written")
-    return 0
+            print(f"{outcome.input} -> {Path(args.out) / outcome.output}" + " (done before)" * (outcome.status
+                                                                                         == "skipped"))
+    if len(summary.outcomes) > 1 or batch.shard:
+        print(summary.line())
+    return 2 if summary.count("failed") else 0
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -276,11 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_saliency)
 
     p = sub.add_parser("predict", help="AU intensities per frame of videos, images and image folders (CSV)")
-    p.add_argument("inputs", nargs="+", help="videos, images, or folders of images (each an image sequence)")
+    p.add_argument("inputs", nargs="*", help="videos, images, folders of videos, or folders of images (each an "
+                   "image sequence)")
+    p.add_argument("--list", action="append", default=[], metavar="FILE",
+                   help="a file of inputs, one path a line or a CSV with a path column (relative to the file)")
     p.add_argument("--model", default=DEFAULT_MODEL, help="a model file or run folder, an .onnx file with --runtime "
                    f"onnx, or a shipped model's name (default: {DEFAULT_MODEL}; see `poseau models`)")
     p.add_argument("--out", required=True, help="folder for one CSV per input (and a PNG per video or sequence)")
     add_options(p, PredictOptions)
+    add_options(p, BatchOptions)
     p.add_argument("--fps", type=typed("fps", float), default=SEQUENCE_FPS,
                    help=f"frame rate of image sequences, for timestamps (default: {SEQUENCE_FPS})")
     p.add_argument("--plot", action=argparse.BooleanOptionalAction, default=True,

@@ -129,6 +129,17 @@ def parse_views(text: str) -> tuple[int, ...]:
         raise ValueError(f"views must be comma-separated numbers 1-9, got {text!r}") from None
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """"K/N" -> (K, N)."""
+    k, sep, n = text.partition("/")
+    if not (sep and k.strip().isdigit() and n.strip().isdigit()):
+        raise ValueError(f"shard must be K/N, e.g. 0/10, got {text!r}")
+    return int(k), int(n)
+
+
+SHARD = Rule(lambda v: len(v) == 2 and 0 <= v[0] < v[1], "K/N with 0 <= K < N")
+
+
 def parse_aus(text: str) -> tuple[str, ...]:
     """'all', or AU names or numbers: AU06,AU12 or 6,12."""
     if text.lower() == "all":
@@ -246,6 +257,21 @@ class PredictOptions:
                                rule=RULES["detect_every"])
     batch_size: int | None = option(None, "faces per network call (default: 32 up to 112 px, else 8)",
                                     rule=RULES["batch_size"], parse=int)
+
+    def __post_init__(self) -> None:
+        check_rules(self)
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How `poseau predict` spreads many inputs over the cores, a scheduler's tasks or a Ray cluster."""
+
+    recursive: bool = option(False, "folders: the videos of their subfolders too, outputs mirroring the tree")
+    jobs: int = option(0, "worker processes (0: every core); one long video alone is cut into pieces",
+                       rule=AT_LEAST_0)
+    shard: tuple[int, int] | None = option(None, "K/N: only the K-th of N shares of the inputs, chosen by their "
+                                           "paths (a job array's task K of N)", rule=SHARD, parse=parse_shard)
+    ray: str = option("", "run the work as Ray tasks: auto, or a cluster's address (pip install poseau[ray])")
 
     def __post_init__(self) -> None:
         check_rules(self)

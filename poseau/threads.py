@@ -1,4 +1,5 @@
-"""One thread per process in every native thread pool, for work spread over processes (prepare's workers).
+"""Thread counts that add up: each process of a pool limited to its share of the cores in every native thread
+pool, and face detection on one thread beside the network's.
 
 A limit reaches only the libraries loaded when it is set: yuface runs YuNet on a copy of libgomp bundled in its
 wheel, loaded when the detector is first made, so a limit set before that left two OpenMP threads per worker
@@ -10,21 +11,51 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 BUNDLED_OPENMP = ("yuface",)  # packages that load their own OpenMP runtime
 
 
-def single_threaded() -> None:
-    """Limit this process to one thread in OpenMP, BLAS and OpenCV, those bundled in wheels included."""
-    import cv2
-    from threadpoolctl import threadpool_limits
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, as a scheduler's allocation sets it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
-    os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+
+def _load_bundled() -> None:
     for name in BUNDLED_OPENMP:
         try:
             importlib.import_module(name)
         except ImportError:
             pass
-    threadpool_limits(1)
-    cv2.setNumThreads(1)
+
+
+def limit_threads(threads: int) -> None:
+    """Limit this process to ``threads`` threads in OpenMP, BLAS, OpenCV and torch (if loaded or loaded later),
+    those bundled in wheels included; face detection's own OpenMP runtime to one thread."""
+    import cv2
+    from threadpoolctl import ThreadpoolController
+
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, str(threads)))
+    _load_bundled()
+    ThreadpoolController().limit(limits=threads)
+    one_detector_thread()
+    cv2.setNumThreads(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
+def one_detector_thread() -> None:
+    """Face detection's bundled OpenMP runtime on one thread: its threads otherwise spin beside the network's
+    (one predict of a 1008-frame video used 15% less CPU time for the same wall time)."""
+    from threadpoolctl import ThreadpoolController
+
+    _load_bundled()
+    for lib in ThreadpoolController().lib_controllers:
+        if any(f"{name}.libs" in lib.filepath for name in BUNDLED_OPENMP):
+            lib.set_num_threads(1)
+
+
+def single_threaded() -> None:
+    """One thread per process in every native thread pool (prepare's workers)."""
+    limit_threads(1)

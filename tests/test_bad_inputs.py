@@ -67,7 +67,7 @@ OPTIONS = [
     (["synth", "--out", "o", "--tasks", "9"], "argument --tasks: must be from 1 to 8, got 9"),
     (["synth", "--out", "o", "--supersample", "0"], "argument --supersample: must be at least 1, got 0"),
     (["synth"], "the following arguments are required: --out"),
-    (["predict", "--out", "o"], "the following arguments are required: inputs"),
+    (["predict", "--out", "o"], "no inputs: give videos, images or folders, or --list FILE"),
     (["predict", "v.mp4", "--out", "o", "--runtime", "tensorrt"], "argument --runtime: invalid choice"),
     (["predict", "v.mp4", "--out", "o", "--model", "missing.pt"], "missing.pt: no such poseau model file"),
     (["predict", "v.mp4", "--out", "o", "--device", "cuda"], "--device cuda: CUDA is not available here"),
@@ -217,14 +217,16 @@ def test_files_that_are_not_videos_say_what_they_are(tmp_path, capsys):
             count_frames(tmp_path / name)
 
 
-def test_a_folder_with_an_unreadable_image_keeps_the_others(tmp_path):
+def test_a_folder_with_an_unreadable_image_keeps_the_others(tmp_path, caplog):
     import cv2
     import pandas as pd
     from nets import random_model
 
     from poseau.faces.detect import Face
-    from poseau.infer.outputs import predict_inputs
+    from poseau.infer.batch import Work, predict_batch
+    from poseau.infer.inputs import gather_inputs
     from poseau.infer.predictor import Predictor
+    from poseau.options import PredictOptions
 
     class Anywhere:
         def detect_all(self, image):
@@ -236,9 +238,10 @@ def test_a_folder_with_an_unreadable_image_keeps_the_others(tmp_path):
         cv2.imwrite(str(folder / name), np.full((64, 64, 3), 128, np.uint8))
     (folder / "b.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
     predictor = Predictor(random_model("pose-invariant", ("AU12",), 0), detector=Anywhere())
-    results = list(predict_inputs([folder], tmp_path / "out", predictor, plot=False))
-    errors = [r for _, r in results if isinstance(r, PoseauError)]
-    assert len(errors) == 1 and "b.jpg: cannot be read as an image" in str(errors[0])
+    summary = predict_batch(gather_inputs([folder]), tmp_path / "out", Work("", PredictOptions(), plot=False),
+                            predictor=predictor, progress=False)
+    assert [o.status for o in summary.outcomes] == ["done"]
+    assert "b.jpg: cannot be read as an image" in caplog.text
     table = pd.read_csv(tmp_path / "out" / "photos.csv")
     assert table["file"].tolist() == ["a.png", "c.png"] and table["frame"].tolist() == [1, 3]
 

@@ -186,13 +186,15 @@ def test_interrupted_prediction_leaves_no_csv(model_file, tmp_path):
                 raise KeyboardInterrupt
             return super().detect_all(image)
 
-    from poseau.infer.outputs import predict_inputs
+    from poseau.infer.batch import Work, predict_batch
+    from poseau.infer.inputs import gather_inputs
     from poseau.infer.predictor import Predictor
+    from poseau.options import PredictOptions
 
     with pytest.raises(KeyboardInterrupt):
-        list(predict_inputs([tmp_path / "v.mp4"], tmp_path / "out", Predictor(model_file, detector=Interrupt(),
-                                                                               detect_every=1)))
-    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+        predict_batch(gather_inputs([tmp_path / "v.mp4"]), tmp_path / "out", Work(str(model_file), PredictOptions()),
+                      predictor=Predictor(model_file, detector=Interrupt(), detect_every=1), progress=False)
+    assert [p.name for p in (tmp_path / "out").rglob("*")] == ["index.csv"]  # the run table only, no partial file
 
 
 def test_onnx_export_matches_torch_and_predicts_the_same(model_file, tmp_path, capsys):
@@ -222,12 +224,13 @@ def test_bad_inputs_each_get_one_line_and_exit_2(model_file, tmp_path, capsys):
     bad = ["empty.mp4", "notes.txt", "broken.jpg", "no_images", "missing.mp4"]
     assert main(["-q", "predict", *(str(tmp_path / b) for b in bad), "--model", str(model_file), "--out",
                  str(tmp_path / "out"), "--detector", "haar"]) == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == len(bad) + 1 and all(line.startswith("poseau: error: ") for line in lines)
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == len(bad) and all(line.startswith("poseau: error: ") for line in lines)
     for name, line in zip(bad, lines, strict=False):
         assert name in line
-    assert "5 problems (listed above); 0 of 5 inputs written" in lines[-1]
-    assert not list((tmp_path / "out").glob("*.csv"))
+    assert "5 inputs: 0 done, 0 already done, 5 failed" in captured.out
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["index.csv"]
     with pytest.raises(PoseauError, match="no face found in any of its 3 frames"):
         write_vfr(tmp_path / "dark.mp4", [0, 40, 80], [False] * 3)
         predict_video(tmp_path / "dark.mp4", model_file, detector=BrightFace())
@@ -242,9 +245,9 @@ def test_real_videos_and_images(model_file, tmp_path, capsys):
     assert main(["-q", "predict", str(videos / "pyfeat__single_face.mp4"), str(videos / "openface__default.wmv"),
                  str(videos / "pyfeat__no_face.mp4"), str(images / "pyfeat__multi_face.jpg"), "--all-faces",
                  "--median", "3", "--model", str(model_file), "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert "pyfeat__no_face.mp4: no face found in any of its 95 frames" in err
-    assert "1 problem (listed above); 3 of 4 inputs written" in err
+    captured = capsys.readouterr()
+    assert "pyfeat__no_face.mp4: no face found in any of its 95 frames" in captured.err
+    assert "4 inputs: 3 done, 0 already done, 1 failed" in captured.out
     single = pd.read_csv(tmp_path / "pyfeat__single_face.csv")
     assert len(single) == 72 and single["success"].all() and (single["confidence"] > 0.5).all()
     np.testing.assert_allclose(np.diff(single["timestamp"]), 1 / 30, atol=1e-3)

@@ -80,15 +80,12 @@ def _list_file(path: Path) -> list[Input]:
 def gather_inputs(paths: list[str | os.PathLike], *, recursive: bool = False,
                   lists: list[str | os.PathLike] = ()) -> list[Input]:
     """The inputs of ``paths`` (files; folders: the videos in them, or the folder as one image sequence) and of
-    the list files ``lists``, in order; an error names two inputs whose outputs would be the same file."""
+    the list files ``lists``, in order; an error names two inputs whose outputs would be the same file. A path
+    that is missing or not a video stays an input: predicting it fails with its reason, the others go on."""
     inputs: list[Input] = []
     for given in map(Path, paths):
-        if given.is_dir():
-            found = _folder(given, recursive)
-            if not found:
-                raise PoseauError(f"{given}: no videos or images in the folder"
-                                  + ("" if recursive else " (its subfolders too: --recursive)"))
-            inputs += found
+        if given.is_dir():  # a folder with nothing to predict is an image sequence that fails for want of images
+            inputs += _folder(given, recursive) or [Input(given, given.name)]
         else:
             inputs.append(Input(given, given.name))
     for listed in map(Path, lists):
@@ -103,14 +100,6 @@ def gather_inputs(paths: list[str | os.PathLike], *, recursive: bool = False,
                               "(outputs mirror the tree below a folder) or predict them into separate --out folders")
         seen[output] = item
     return inputs
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """"K/N" -> (K, N), 0 <= K < N."""
-    k, sep, n = text.partition("/")
-    if not (sep and k.isdigit() and n.isdigit() and 0 <= int(k) < int(n)):
-        raise PoseauError(f"--shard {text}: expected K/N with 0 <= K < N, e.g. 0/10")
-    return int(k), int(n)
 
 
 def in_shard(key: str, shard: tuple[int, int]) -> bool:

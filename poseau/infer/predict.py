@@ -27,6 +27,7 @@ from poseau.data.smoothing import smooth_sequences
 from poseau.faces.detect import Face, make_detector
 from poseau.faces.track import FaceTracker, follow
 from poseau.infer.sources import Frame
+from poseau.threads import one_detector_thread
 
 BOX_COLUMNS = ["face_x", "face_y", "face_w", "face_h"]
 _END = object()
@@ -52,6 +53,7 @@ def detected(frames: Iterable[Frame], detector, ahead: int = 64,
         return False
 
     def work() -> None:
+        one_detector_thread()  # OpenMP's thread count is this thread's own: set here, where detection runs
         try:
             for pair in pairs_of:
                 if not offer(pair):
@@ -99,12 +101,15 @@ def predict_frames(frames: Iterable[Frame], runner, detector, framing: Preproces
             if on_frame:
                 on_frame()
 
-    return prediction_table(scored(entries(), runner, batch_size), runner.aus)
+    return prediction_table(scored(entries(), runner, batch_size, by_frame=not all_faces), runner.aus)
 
 
-def scored(entries: Iterable[tuple[dict, np.ndarray | None]], runner, batch_size: int | None = None) -> list[dict]:
+def scored(entries: Iterable[tuple[dict, np.ndarray | None]], runner, batch_size: int | None = None,
+           by_frame: bool = False) -> list[dict]:
     """The rows of (row, face or None) ``entries``, those with a face given the network's intensities and pose
-    probabilities, ``batch_size`` faces a call (default: ``default_batch``)."""
+    probabilities, ``batch_size`` faces a call (default: ``default_batch``). ``by_frame`` (one face a frame):
+    a call takes the faces of frames (number - 1) // batch_size alike, so that the same frames are scored
+    together however the video is cut into segments (poseau.infer.batch), to the last bit."""
     batch_size = batch_size or default_batch(runner.size)
     columns = intensity_columns(runner.aus)
     rows: list[dict] = []
@@ -120,12 +125,17 @@ def scored(entries: Iterable[tuple[dict, np.ndarray | None]], runner, batch_size
                 row.update(zip(POSE_COLUMNS, pose[k].tolist(), strict=True))
         pending.clear()
 
+    window = None
     for row, face in entries:
         rows.append(row)
-        if face is not None:
-            pending.append((row, face))
-            if len(pending) >= batch_size:
-                flush()
+        if face is None:
+            continue
+        if by_frame and pending and (row["frame"] - 1) // batch_size != window:
+            flush()
+        window = (row["frame"] - 1) // batch_size
+        pending.append((row, face))
+        if len(pending) >= batch_size:
+            flush()
     flush()
     return rows
 

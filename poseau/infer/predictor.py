@@ -11,6 +11,7 @@ Every method returns the table `poseau predict` writes (columns in poseau.infer.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -20,7 +21,14 @@ import pandas as pd
 
 from poseau.data.video import count_frames
 from poseau.errors import PoseauError
-from poseau.infer.predict import model_detector, predict_frames, prediction_table, scored, smooth_faces
+from poseau.infer.predict import (
+    default_batch,
+    model_detector,
+    predict_frames,
+    prediction_table,
+    scored,
+    smooth_faces,
+)
 from poseau.infer.runners import load_runner
 from poseau.infer.sources import Frame, image_files, image_frames, video_frames
 from poseau.models.shipped import DEFAULT_MODEL
@@ -58,6 +66,31 @@ class Predictor:
         if not path.is_file():
             raise PoseauError(f"{path}: no such file")
         return self._table(video_frames(path), str(path), count_frames(path), self.options.detect_every)
+
+    def video_segment(self, path: str | os.PathLike, start: int, stop: int, total: int) -> pd.DataFrame:
+        """The rows of a video's frames at 0-based positions ``start`` to ``stop`` - 1 of ``total``, before the
+        median filter: a piece of ``video(path)`` that equals its rows to the last bit (the filter run on the
+        pieces put together) where ``start`` and ``stop`` are multiples of ``segment_step`` (one face a frame).
+        The frame at ``stop`` is decoded too, so that the face is followed up to it as in the whole video."""
+        if self.options.all_faces:
+            raise PoseauError("video_segment: one face a frame only (all_faces follows ids across the video)")
+        end = min(stop + 1, total)
+        table = predict_frames(video_frames(path, start, end), self.runner, self.detector, self.framing,
+                               batch_size=self.options.batch_size, detect_every=self.options.detect_every)
+        return table[table["frame"] <= stop].reset_index(drop=True)
+
+    @property
+    def segment_step(self) -> int:
+        """Where a video may be cut into pieces that equal the whole: multiples of the detector's step and of the
+        network's batch."""
+        return math.lcm(max(1, self.options.detect_every), self.options.batch_size or default_batch(self.runner.size))
+
+    def joined(self, pieces: list[pd.DataFrame], source: str) -> pd.DataFrame:
+        """The pieces of ``video_segment`` put together in order and median-filtered: ``video(path)``'s table."""
+        table = pd.concat(pieces, ignore_index=True)
+        if not table["success"].any():
+            raise PoseauError(f"{source}: no face found in any of its {table['frame'].nunique()} frames")
+        return smooth_faces(table, self.options.median)
 
     def images(self, paths, *, fps: float = SEQUENCE_FPS) -> pd.DataFrame:
         """The table of images: a file, a list of files, or a folder (an image sequence in name order, at ``fps``

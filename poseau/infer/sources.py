@@ -23,12 +23,18 @@ class Frame:
     file: str = ""
 
 
-def video_frames(path: str | os.PathLike) -> Iterator[Frame]:
+def video_frames(path: str | os.PathLike, start: int = 0, stop: int | None = None) -> Iterator[Frame]:
     """Decoded frames, upright as a player shows them (a phone's display rotation applied), with their
-    presentation times; a frame without one is placed 1 / frame rate after the previous."""
+    presentation times; a frame without one is placed 1 / frame rate after the previous. ``start``, ``stop``:
+    only the frames at those 0-based positions (stop excluded), numbered and timed as in the whole video."""
     rate = frame_rate(path)
     last = -1.0 / rate
     for i, frame in enumerate(decode(path)):
+        if stop is not None and i >= stop:
+            return
+        if i < start:
+            last = float(frame.time) if frame.time is not None else last + 1.0 / rate
+            continue
         image = frame.to_ndarray(format="rgb24")
         if frame.rotation:  # degrees counterclockwise, as FFmpeg's display matrix says
             image = np.ascontiguousarray(np.rot90(image, round(frame.rotation / 90)))
