@@ -271,7 +271,8 @@ class BatchOptions:
                        rule=AT_LEAST_0)
     shard: tuple[int, int] | None = option(None, "K/N: only the K-th of N shares of the inputs, chosen by their "
                                            "paths (a job array's task K of N)", rule=SHARD, parse=parse_shard)
-    ray: str = option("", "run the work as Ray tasks: auto, or a cluster's address (pip install poseau[ray])")
+    ray: str = option("", "run the work as Ray tasks: auto (the Ray cluster this machine is in), a cluster's "
+                      "address, or local (a Ray instance started here); pip install poseau[ray]")
 
     def __post_init__(self) -> None:
         check_rules(self)

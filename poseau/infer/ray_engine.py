@@ -26,7 +26,8 @@ class _Actor:
 
 class RayEngine:
     """``jobs`` actors (default: the cluster's CPUs) of ``cpus`` CPUs each, on the cluster at ``address``
-    ("auto": the one this machine belongs to, or a Ray instance this process already started)."""
+    ("auto": the one this machine belongs to; "local": a new one on this machine alone), or on the Ray instance
+    this process already started."""
 
     def __init__(self, work: batch.Work, address: str = "auto", jobs: int | None = None, cpus: int = 1):
         try:
@@ -35,9 +36,11 @@ class RayEngine:
             raise PoseauError("--ray needs Ray: pip install 'poseau[ray]'") from None
         if not ray.is_initialized():
             try:
-                ray.init(address=address, log_to_driver=False)
+                ray.init(address=None if address == "local" else address, log_to_driver=False,
+                         include_dashboard=False)
             except ConnectionError as exc:
-                raise PoseauError(f"--ray {address}: no Ray cluster there ({exc})") from None
+                raise PoseauError(f"--ray {address}: no Ray cluster there ({exc}); --ray local starts one "
+                                  "on this machine") from None
         self.ray = ray
         jobs = jobs or max(1, int(ray.cluster_resources().get("CPU", 1)) // cpus)
         actor = ray.remote(num_cpus=cpus, max_restarts=1, max_task_retries=1)(_Actor)

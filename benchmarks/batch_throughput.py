@@ -1,0 +1,71 @@
+"""Throughput of `poseau predict` on many inputs, whole process, wall seconds (best of --repeat):
+
+- 8 short videos of ../shared/media/videos (the 7 with faces and a second link to one of them, under two
+  folders): --jobs 1 against --jobs 2 (issue 21's target: at least 1.7x on 2 cores);
+- liveportrait__d6.mp4 (1008 frames) alone: --jobs 1 against --jobs 2, the video cut into pieces (target 1.6x);
+- the 8 videos on a local Ray instance (--ray local) against the process pool (target: at most 15% slower).
+
+Each run writes into a fresh folder, so nothing is skipped as done before.
+
+Usage: python benchmarks/batch_throughput.py [--media ../shared/media] [--repeat 1] [--model M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
+WITH_FACES = ("liveportrait__d12.mp4", "liveportrait__d3.mp4", "liveportrait__d6.mp4", "liveportrait__d9.mp4",
+              "openface__changeLighting.wmv", "openface__default.wmv", "pyfeat__single_face.mp4")
+
+
+def timed(inputs: list[str], options: list[str], model: str | None, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        out = Path(tempfile.mkdtemp(prefix="poseau-batch-"))
+        command = [sys.executable, "-m", "poseau", "-q", "predict", *inputs, "--out", str(out), "--no-plot",
+                   *options, *(["--model", model] if model else [])]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - start)
+        shutil.rmtree(out)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--media", default=str(MEDIA))
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--no-ray", action="store_true", help="leave out the Ray run")
+    args = parser.parse_args()
+    videos = Path(args.media) / "videos"
+    tree = Path(tempfile.mkdtemp(prefix="poseau-tree-"))
+    for i, name in enumerate((*WITH_FACES, WITH_FACES[0])):
+        link = tree / ("first" if i < 4 else "second") / f"{i}_{name}"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(videos / name)
+    eight = [str(tree), "--recursive"]
+    rows = []
+    one, two = (timed(eight, ["--jobs", str(j)], args.model, args.repeat) for j in (1, 2))
+    rows.append(("8 videos", one, two, "target >= 1.7"))
+    long = [str(videos / "liveportrait__d6.mp4")]
+    one_long, two_long = (timed(long, ["--jobs", str(j)], args.model, args.repeat) for j in (1, 2))
+    rows.append(("liveportrait__d6.mp4 alone", one_long, two_long, "target >= 1.6"))
+    for what, a, b, target in rows:
+        print(f"{what}: --jobs 1 {a:.1f} s, --jobs 2 {b:.1f} s: {a / b:.2f}x ({target})")
+    if not args.no_ray:
+        ray = timed(eight, ["--ray", "local", "--jobs", "2"], args.model, args.repeat)
+        print(f"8 videos on Ray (local): {ray:.1f} s against the process pool's {two:.1f} s: "
+              f"{(ray / two - 1) * 100:+.0f}% (target at most +15%)")
+    shutil.rmtree(tree)
+
+
+if __name__ == "__main__":
+    main()
