@@ -190,3 +190,19 @@ def test_prepare_disfa_layout(tmp_path):
     row = int(np.flatnonzero((store.index["task"] == "right") & (store.index["position"] == 4))[0])
     video = tmp_path / "disfa" / store.index.loc[row, "source"]
     np.testing.assert_array_equal(store.frames[row], Preprocessing(size=16)(read_frames(video)[4]))
+
+
+def test_prepare_workers_start_in_a_process_whose_opencv_threads_have_run(small_dataset, tmp_path):
+    """pretrain trains (OpenCV's thread pool busy with --degrade) and then prepares: forked workers hung there."""
+    from conftest import SMALL
+
+    code = (
+        "import cv2, numpy as np\n"
+        "cv2.setNumThreads(2)\n"
+        "for _ in range(20): cv2.GaussianBlur(np.random.rand(1500, 1500).astype(np.float32), (0, 0), 3)\n"
+        "from poseau.config import PrepareConfig\n"
+        "from poseau.data.store import prepare\n"
+        f"prepare(PrepareConfig(dataset='fera2017', root={str(small_dataset)!r}, size=32), {str(tmp_path / 's')!r}, "
+        "workers=2, progress=False)\n")
+    subprocess.run([sys.executable, "-c", code], timeout=120, check=True)
+    assert len(FrameStore(tmp_path / "s")) == (SMALL.train_subjects + SMALL.valid_subjects) * SMALL.frames * 9

@@ -267,7 +267,9 @@ def _run_units(units: list[Unit], frames_path: Path, base: Path, config: Prepare
         finally:
             _worker.clear()
         return
-    ctx = multiprocessing.get_context("fork")
+    # spawned, not forked: a fork of a process whose OpenCV or OpenMP pools had run (pretrain's training, with
+    # --degrade's OpenCV calls) hung in the child's first cv2.setNumThreads
+    ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers, _init_pool_worker, (frames_path, base, config)) as pool:
         yield from pool.imap_unordered(_do_unit, units)
 
