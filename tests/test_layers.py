@@ -11,7 +11,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "poseau"
 LAYERS = [
-    {"constants", "errors", "fileio", "plotting", "progress", "download", "options", "config", "scales"},
+    {"constants", "errors", "fileio", "plotting", "progress", "download", "options", "config", "scales", "threads"},
     {"faces"},
     {"data", "synth"},
     {"models"},
