@@ -29,6 +29,7 @@ from poseau.options import (
     typed,
 )
 from poseau.recipes import DemoConfig, PretrainConfig
+from poseau.threads import passive_waiting
 
 
 def _add_face_model(p: argparse.ArgumentParser) -> None:
@@ -123,6 +124,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    passive_waiting()  # before torch loads: processes side by side, and the workers it starts, do not spin
     from poseau.infer.batch import Work, predict_batch
     from poseau.infer.inputs import gather_inputs
 

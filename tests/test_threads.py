@@ -2,6 +2,7 @@
 runtime that yuface bundles included (loaded first, so that the limit reaches it)."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -18,3 +19,23 @@ def test_single_threaded_reaches_every_thread_pool_loaded_or_bundled():
     pools, opencv = out[:-1], out[-1]
     assert any("yuface" in path for path, _ in pools)  # the bundled libgomp was loaded, then limited
     assert all(n == 1 for _, n in pools) and opencv == 1
+
+
+def test_predict_asks_for_sleeping_openmp_threads_before_torch_loads_unless_told_otherwise(tmp_path):
+    """Checked in a fresh process: the policy is read once, when an OpenMP runtime loads (with torch)."""
+    code = ("import os, sys\n"
+            "seen = []\n"
+            "class Watch:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'torch' and not seen:\n"
+            "            seen.append(os.environ.get('OMP_WAIT_POLICY'))\n"
+            "sys.meta_path.insert(0, Watch())\n"
+            "from poseau.cli import main\n"
+            "main(['-q', 'predict', 'missing.mp4', '--out', sys.argv[1]])\n"
+            "print(seen)\n")
+    for given, expected in ((None, "PASSIVE"), ("ACTIVE", "ACTIVE")):
+        env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | (
+            {"OMP_WAIT_POLICY": given} if given else {})
+        out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], capture_output=True, text=True,
+                             env=env, cwd=tmp_path).stdout.strip()
+        assert out == repr([expected])  # the policy in place when torch was first imported
