@@ -70,7 +70,8 @@ class Predictor:
     def video_segment(self, path: str | os.PathLike, start: int, stop: int, total: int) -> pd.DataFrame:
         """The rows of a video's frames at 0-based positions ``start`` to ``stop`` - 1 of ``total``, before the
         median filter: a piece of ``video(path)`` that equals its rows to the last bit (the filter run on the
-        pieces put together) where ``start`` and ``stop`` are multiples of ``segment_step`` (one face a frame).
+        pieces put together, poseau.infer.batch.join_pieces) where ``start`` and ``stop`` are multiples of
+        ``segment_step`` (one face a frame).
         The frame at ``stop`` is decoded too, so that the face is followed up to it as in the whole video."""
         if self.options.all_faces:
             raise PoseauError("video_segment: one face a frame only (all_faces follows ids across the video)")
@@ -84,13 +85,6 @@ class Predictor:
         """Where a video may be cut into pieces that equal the whole: multiples of the detector's step and of the
         network's batch."""
         return math.lcm(max(1, self.options.detect_every), self.options.batch_size or default_batch(self.runner.size))
-
-    def joined(self, pieces: list[pd.DataFrame], source: str) -> pd.DataFrame:
-        """The pieces of ``video_segment`` put together in order and median-filtered: ``video(path)``'s table."""
-        table = pd.concat(pieces, ignore_index=True)
-        if not table["success"].any():
-            raise PoseauError(f"{source}: no face found in any of its {table['frame'].nunique()} frames")
-        return smooth_faces(table, self.options.median)
 
     def images(self, paths, *, fps: float = SEQUENCE_FPS) -> pd.DataFrame:
         """The table of images: a file, a list of files, or a folder (an image sequence in name order, at ``fps``
