@@ -97,13 +97,13 @@ def record_path(item: Input, out: Path) -> Path:
     return item.output(out, ".json")
 
 
-def is_done(item: Input, out: Path, signature: dict) -> bool:
-    """Its table and record are there and the record says this run's model and options."""
+def done_record(item: Input, out: Path, signature: dict) -> dict | None:
+    """Its record, where its table and record are there and the record says this run's model and options."""
     try:
         record = json.loads(record_path(item, out).read_text())
     except (OSError, ValueError):
-        return False
-    return record.get("signature") == signature and item.output(out).is_file()
+        return None
+    return record if record.get("signature") == signature and item.output(out).is_file() else None
 
 
 _WORKER: dict = {}
@@ -169,12 +169,9 @@ def join_pieces(pieces: list, median: int, source: str):
     """A long video's pieces put together in order and median-filtered: its one-process table."""
     import pandas as pd
 
-    from poseau.infer.predict import smooth_faces
+    from poseau.infer.predict import finished_table
 
-    table = pd.concat(pieces, ignore_index=True)
-    if not table["success"].any():
-        raise PoseauError(f"{source}: no face found in any of its {table['frame'].nunique()} frames")
-    return smooth_faces(table, median)
+    return finished_table(pd.concat(pieces, ignore_index=True), source, median)
 
 
 def segment_step() -> int:
@@ -247,8 +244,6 @@ class _InProcess:
         pass
 
 
-DIED = (BrokenProcessPool,)
-
 
 def predict_batch(inputs: list[Input], out: str | os.PathLike, work: Work, *, jobs: int | None = None,
                   shard: tuple[int, int] | None = None, engine=None, predictor=None,
@@ -268,8 +263,7 @@ def predict_batch(inputs: list[Input], out: str | os.PathLike, work: Work, *, jo
     outcomes: dict[str, Outcome] = {}
     todo: list[Input] = []
     for item in chosen:
-        if is_done(item, out, signature):
-            record = json.loads(record_path(item, out).read_text())
+        if record := done_record(item, out, signature):
             outcomes[item.key] = Outcome(item.key, str(item.path), str(item.output(out).relative_to(out)), "skipped",
                                          record["frames"], record["faces"], record["seconds"])
         else:
@@ -306,7 +300,7 @@ def _worth_cutting(item: Input, totals: dict, work: Work) -> bool:
 
 
 def _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, bar) -> None:
-    from collections import deque
+    from collections import Counter, deque
 
     tasks: deque[Task] = deque()
     cut = len(todo) < jobs and any(_worth_cutting(item, totals, work) for item in todo)
@@ -318,7 +312,7 @@ def _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, 
         else:
             tasks.append(Task(item))
     pieces: dict[str, dict[int, object]] = {}
-    wanted = {item.key: sum(1 for t in tasks if t.item.key == item.key) for item in todo}
+    wanted = Counter(t.item.key for t in tasks)
     started: dict[str, float] = {}
     with bar:
         inputs_bar = bar.add_task("inputs", total=len(todo))
@@ -346,7 +340,7 @@ def _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, 
                 task = flying.pop(future)
                 try:
                     result = future.result()
-                except DIED:
+                except BrokenProcessPool:
                     died.append(task)
                     continue
                 except Exception as exc:  # a piece that cannot be decoded: its input fails

@@ -24,6 +24,7 @@ import pandas as pd
 from poseau.constants import POSE_COLUMNS, intensity_columns
 from poseau.data.preprocess import Preprocessing
 from poseau.data.smoothing import smooth_sequences
+from poseau.errors import PoseauError
 from poseau.faces.detect import Face, make_detector
 from poseau.faces.track import FaceTracker, follow
 from poseau.infer.sources import Frame
@@ -150,6 +151,15 @@ def prediction_table(rows: list[dict], aus) -> pd.DataFrame:
     table = table.reindex(columns=columns)
     table[["frame", "face_id", "success"]] = table[["frame", "face_id", "success"]].astype(int)
     return table
+
+
+def finished_table(table: pd.DataFrame, source: str, median: int) -> pd.DataFrame:
+    """A whole input's rows, checked (frames, and a face in one of them) and median-filtered per face."""
+    if table.empty:
+        raise PoseauError(f"{source}: no frames")
+    if not table["success"].any():
+        raise PoseauError(f"{source}: no face found in any of its {table['frame'].nunique()} frames")
+    return smooth_faces(table, median)
 
 
 def smooth_faces(table: pd.DataFrame, width: int) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from poseau.data.video import count_frames
 from poseau.errors import PoseauError
 from poseau.infer.predict import (
     default_batch,
+    finished_table,
     model_detector,
     predict_frames,
     prediction_table,
@@ -130,11 +131,7 @@ class Predictor:
             table = predict_frames(frames, self.runner, self.detector, self.framing, all_faces=self.options.all_faces,
                                    batch_size=self.options.batch_size, detect_every=detect_every,
                                    on_frame=lambda: bar.advance(task))
-        if table.empty:
-            raise PoseauError(f"{source}: no frames")
-        if not table["success"].any():
-            raise PoseauError(f"{source}: no face found in any of its {table['frame'].nunique()} frames")
-        return smooth_faces(table, self.options.median)
+        return finished_table(table, source, self.options.median)
 
 
 def _image(image, what: str) -> np.ndarray:

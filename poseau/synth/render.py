@@ -44,13 +44,14 @@ class FaceRenderer:
             if len(s) == 2 else np.zeros_like(model.neutral) for s in (AU_SHAPES[a] for a in AUS)
         ]).astype(np.float32)  # (7, V, 3)
         lm = identity.vertices[model.landmarks68]
-        # per AU and vertex: +1 on the side its first shape moves, -1 on the other (0 for one-shape AUs), so
-        # that an asymmetric AU's wrinkles are deeper on the side it moves more
-        across = np.clip((identity.vertices[:, 0] - lm[27, 0]) / 1.0, -1, 1)
-        self._wrinkle_sides = np.stack([
-            across * np.sign((np.abs(model.expression_deltas[model.shape_index(s[0])]).sum(1) * across).sum())
-            if len(s) == 2 else np.zeros(len(across)) for s in (AU_SHAPES[a] for a in AUS)
-        ]).astype(np.float32)  # (7, V)
+        if wrinkles is not None:
+            # per AU and vertex: +1 on the side its first shape moves, -1 on the other (0 for one-shape AUs), so
+            # that an asymmetric AU's wrinkles are deeper on the side it moves more
+            across = np.clip((identity.vertices[:, 0] - lm[27, 0]) / 1.0, -1, 1)
+            self._wrinkle_sides = np.stack([
+                across * np.sign((np.abs(model.expression_deltas[model.shape_index(s[0])]).sum(1) * across).sum())
+                if len(s) == 2 else np.zeros(len(across)) for s in (AU_SHAPES[a] for a in AUS)
+            ]).astype(np.float32)  # (7, V)
         # the head turns about a point 4 cm behind the centre of the landmarks
         self.pivot = (lm.mean(0) - np.array([0.0, 0.0, 4.0])).astype(np.float32)
 
@@ -67,9 +68,8 @@ class FaceRenderer:
         if asymmetry is not None:
             verts = blend(verts, (w[:len(AUS)] * np.asarray(asymmetry, np.float32)).astype(np.float32), self._sides)
         if self.wrinkles is not None:
-            weights = w[:len(AUS), None] * np.ones(len(verts), np.float32)
-            if asymmetry is not None:
-                weights = weights * (1 + np.asarray(asymmetry, np.float32)[:, None] * self._wrinkle_sides)
+            weights = w[:len(AUS)] if asymmetry is None else \
+                w[:len(AUS), None] * (1 + np.asarray(asymmetry, np.float32)[:, None] * self._wrinkle_sides)
             verts = wrinkle(verts, self.model.triangles, self.wrinkles, weights)
         return verts
 
