@@ -101,6 +101,8 @@ class PrepareConfig:
     partitions: tuple[str, ...] = option((), "keep only these partitions, e.g. train,valid (default: all)")
     every: int = option(1, "keep every k-th frame of each sequence", rule=AT_LEAST_1)
     skip_bad: bool = option(False, "leave bad files out (listed in the store) instead of stopping")
+    landmarks: bool = option(False, "also store where the 68 landmarks fall in each frame, from the landmark "
+                             "files `poseau synth` writes beside its videos (for a landmark head)")
 
     def __post_init__(self) -> None:
         check_config(self, "prepare")
@@ -119,6 +121,8 @@ class ModelConfig:
     hidden: int = option(256, "hidden units of each regressor", rule=AT_LEAST_1)
     reduce: int = option(0, "channels of a shared 1x1 convolution before the heads (0: none, the paper)",
                          rule=AT_LEAST_0)
+    landmarks: bool = option(False, "a second head that finds the face's 68 landmarks, trained beside the AUs on a "
+                             "store prepared with --landmarks (geometry as a second task)")
 
     def __post_init__(self) -> None:
         check_config(self, "model", {"aus": len(self.aus) > 0 and len(set(self.aus)) == len(self.aus)},
@@ -148,6 +152,8 @@ class TrainConfig:
     momentum: float = option(0.0, "SGD momentum", rule=FRACTION)
     weight_decay: float = option(0.0, "weight decay", rule=AT_LEAST_0)
     alpha: float = option(0.05, "weight of the pose cross-entropy in the joint stage", rule=AT_LEAST_0)
+    landmark_weight: float = option(10.0, "weight of the landmark loss beside the AU loss, for a model with a "
+                                    "landmark head (10: the two about equal early in training)", rule=AT_LEAST_0)
     augment: bool = option(False, "mirror and shift the training frames (poseau.train.augment)")
     degrade: bool = option(False, "vary the training frames' box scale and roll, blur, noise and JPEG as cameras "
                            "and detectors do (poseau.train.augment)")

@@ -31,6 +31,12 @@ VIEWS: tuple[int, ...] = tuple(VIEW_ANGLES)
 POSE_GROUPS: tuple[str, ...] = ("up", "level", "down")
 VIEW_POSE_GROUP: dict[int, int] = {v: (v - 1) // 3 for v in VIEWS}
 
+# The 68 facial landmarks in the iBUG 300-W order (the face model's landmarks68): each one's mirror image across
+# the face's midline (jaw, brows, nose, eyes, mouth), what a left-right flip of a frame swaps.
+MIRROR68: tuple[int, ...] = (*range(16, -1, -1), *range(26, 16, -1), 27, 28, 29, 30, 35, 34, 33, 32, 31,
+                             45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40, *range(54, 47, -1),
+                             *range(59, 54, -1), *range(64, 59, -1), 67, 66, 65)
+
 # Columns of predictions tables and CSVs: an AU's intensity as OpenFace names it (AU12_r), and beside the
 # intensities the pose group probabilities.
 POSE_COLUMNS: tuple[str, ...] = tuple(f"pose_{g}" for g in POSE_GROUPS)

@@ -48,6 +48,8 @@ class DemoConfig:
     backbone: str = option("efficientnet_lite0", "ImageNet backbone", rule=one_of(BACKBONE_NAMES))
     reduce: int = option(0, "channels of a 1x1 convolution before the heads (0: the paper's head)",
                          rule=AT_LEAST_0)
+    landmarks: bool = option(False, "a landmark head trained beside the AUs on where the renders' 68 landmarks "
+                             "fall (geometry as a second task)")
     weights: str = option("imagenet", "backbone start: imagenet, a weights file, or none")
     per_class: int = option(30, "frames per view, AU and class in a training draw (30: 3780 frames an epoch)",
                             rule=AT_LEAST_1)
@@ -89,10 +91,12 @@ class DemoConfig:
 
     def prepare(self, root: str | os.PathLike) -> PrepareConfig:
         """How its renders in ``root`` become a store: at the models' size, cut as predict cuts a face."""
-        return PrepareConfig(dataset="fera2017", root=str(root), size=self.size, face_crop=self.face_crop)
+        return PrepareConfig(dataset="fera2017", root=str(root), size=self.size, face_crop=self.face_crop,
+                             landmarks=self.landmarks)
 
     def model(self, kind: str) -> ModelConfig:
-        return ModelConfig(kind=kind, backbone=self.backbone, aus=AUS, size=self.size, reduce=self.reduce)
+        return ModelConfig(kind=kind, backbone=self.backbone, aus=AUS, size=self.size, reduce=self.reduce,
+                           landmarks=self.landmarks)
 
     def train(self, kind: str) -> TrainConfig:
         return TrainConfig(weights=self.weights, per_class=self.per_class, val_per_class=self.val_per_class,

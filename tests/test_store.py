@@ -206,3 +206,33 @@ def test_prepare_workers_start_in_a_process_whose_opencv_threads_have_run(small_
         "workers=2, progress=False)\n")
     subprocess.run([sys.executable, "-c", code], timeout=120, check=True)
     assert len(FrameStore(tmp_path / "s")) == (SMALL.train_subjects + SMALL.valid_subjects) * SMALL.frames * 9
+
+
+def test_prepare_with_landmarks_keeps_where_the_renders_landmarks_fall_in_each_frame(small_dataset, tmp_path):
+    from poseau.data.fera2017 import landmarks_path
+
+    whole = prepare(PrepareConfig(dataset="fera2017", root=str(small_dataset), size=64, landmarks=True),
+                    tmp_path / "whole", workers=2, progress=False)
+    assert whole.landmarks.shape == (len(whole), 68, 2) and np.isfinite(whole.landmarks).all()
+    for row in (0, len(whole) - 1):  # the whole frame: the renderer's pixels over the frame's side
+        source, position = whole.index.loc[row, "source"], whole.index.loc[row, "position"]
+        pixels = np.load(landmarks_path(small_dataset / source))[position]
+        np.testing.assert_allclose(whole.landmarks[row] * 96, pixels, atol=1e-3)
+    cropped = prepare(PrepareConfig(dataset="fera2017", root=str(small_dataset), size=64, face_crop=True,
+                                    landmarks=True), tmp_path / "crop", workers=2, progress=False)
+    marks = np.asarray(cropped.landmarks)
+    centre, width = marks.mean(1), marks[:, :, 0].max(1) - marks[:, :, 0].min(1)
+    assert (np.abs(centre - 0.5) < 0.2).all()  # the face sits in the middle of its crop, inside it
+    assert ((marks > 0) & (marks < 1)).all() and ((width > 0.3) & (width < 0.9)).all()
+    assert not np.allclose(marks, whole.landmarks, atol=0.02)  # cut around the face, not the whole frame
+    assert FrameStore(tmp_path / "crop").landmarks is not None
+    assert prepare(PrepareConfig(dataset="fera2017", root=str(small_dataset), size=32), tmp_path / "none",
+                   workers=1, progress=False).landmarks is None
+
+
+def test_prepare_with_landmarks_names_a_video_without_them(tmp_path):
+    root = tmp_path / "fera"
+    write_fera(root)  # real FERA 2017 has no landmark files
+    with pytest.raises(PoseauError, match=r"FERA17_\w+_\d\.mp4: no readable landmark file .*landmarks\.npy"):
+        prepare(PrepareConfig(dataset="fera2017", root=str(root), size=32, landmarks=True), tmp_path / "st",
+                workers=1, progress=False)

@@ -83,3 +83,22 @@ def test_same_seed_same_data_other_seed_other_data(small_dataset, face_model_fil
     assert (other / name).read_bytes() != (small_dataset / name).read_bytes()
     v = "FERA17_Train_MV/FERA17_TR_F001_T1_6.mp4"
     assert not np.array_equal(read_frames(other / v), read_frames(small_dataset / v))
+
+
+def test_each_video_has_its_landmarks_on_the_face_in_every_frame(small_dataset, face_model):
+    from poseau.constants import MIRROR68
+    from poseau.data.fera2017 import landmarks_path
+
+    videos = sorted(small_dataset.glob("FERA17_*_MV/*.mp4"))
+    for video in videos[::4]:
+        marks = np.load(landmarks_path(video))
+        frames = read_frames(video).astype(int)
+        assert marks.shape == (SMALL.frames, 68, 2) and marks.dtype == np.float32
+        for frame, points in zip(frames, marks, strict=True):
+            x, y = np.round(points[27:]).astype(int).T  # the inner face: nose, eyes, mouth (the jaw is its outline)
+            background = frame[0, 0]  # the studio look's flat background, in its corner
+            assert (np.abs(frame[y, x] - background).sum(1) > 10).mean() > 0.9, video.name
+        assert marks[:, :, 0].std() > 0 or marks[:, :, 1].std() > 0
+    neutral = face_model.neutral[face_model.landmarks68]  # the mirror's numbering: each landmark's mirror image
+    mirrored = neutral * np.array([-1, 1, 1]) + np.array([2 * neutral[27:31, 0].mean(), 0, 0])
+    assert np.abs(mirrored[list(MIRROR68)] - neutral).max() < 0.1 * np.ptp(neutral[:, 0])

@@ -184,16 +184,16 @@ def test_augmentation_mirrors_and_shifts_each_frame_as_its_row_and_epoch_say():
 
     images = torch.randint(0, 256, (2, 1, 16, 16), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
     rows = torch.tensor([5, 9])
-    a = augment(images, rows, seed=0, stage=0, epoch=0)
+    a = augment(images, rows, seed=0, stage=0, epoch=0)[0]
     assert a.dtype == torch.uint8 and a.shape == images.shape
-    torch.testing.assert_close(a, augment(images, rows, seed=0, stage=0, epoch=0))  # the same draw again
-    torch.testing.assert_close(a[1:], augment(images[1:], rows[1:], seed=0, stage=0, epoch=0))  # per row
-    mirrored = [torch.equal(augment(images, rows, seed=0, stage=0, epoch=e, shift=0)[0], images[0].flip(-1))
+    torch.testing.assert_close(a, augment(images, rows, seed=0, stage=0, epoch=0)[0])  # the same draw again
+    torch.testing.assert_close(a[1:], augment(images[1:], rows[1:], seed=0, stage=0, epoch=0)[0])  # per row
+    mirrored = [torch.equal(augment(images, rows, seed=0, stage=0, epoch=e, shift=0)[0][0], images[0].flip(-1))
                 for e in range(12)]
     assert 0 < sum(mirrored) < 12  # some epochs mirror the frame, some do not
     padded = F.pad(images[:1].float(), (3,) * 4, mode="replicate")[0]
     for e in range(6):  # every output is the frame moved by at most 3 pixels, mirrored or not
-        out = augment(images, rows, seed=0, stage=1, epoch=e)[0].float()
+        out = augment(images, rows, seed=0, stage=1, epoch=e)[0][0].float()
         moves = [padded[:, dy:dy + 16, dx:dx + 16] for dy in range(7) for dx in range(7)]
         assert any(torch.equal(out, m) or torch.equal(out, m.flip(-1)) for m in moves)
 
@@ -214,19 +214,19 @@ def test_degrading_is_drawn_per_row_and_epoch_and_ends_equalised_as_preprocessin
     images = torch.from_numpy(np.stack([cv2.equalizeHist(face_like(seed=s)) for s in range(4)]))[:, None]
     rows = torch.tensor([3, 7, 11, 13])
     kw = dict(seed=0, stage=0, epoch=0)
-    out = aug.augment(images, rows, degrade=True, **kw)
-    torch.testing.assert_close(out, aug.augment(images, rows, degrade=True, **kw))  # the same draw again
-    torch.testing.assert_close(out[2:], aug.augment(images[2:], rows[2:], degrade=True, **kw))  # per row
-    assert not torch.equal(out, aug.augment(images, rows, degrade=True, **{**kw, "epoch": 1}))  # per epoch
-    plain = aug.augment(images, rows, **kw)
+    out = aug.augment(images, rows, degrade=True, **kw)[0]
+    torch.testing.assert_close(out, aug.augment(images, rows, degrade=True, **kw)[0])  # the same draw again
+    torch.testing.assert_close(out[2:], aug.augment(images[2:], rows[2:], degrade=True, **kw)[0])  # per row
+    assert not torch.equal(out, aug.augment(images, rows, degrade=True, **{**kw, "epoch": 1})[0])  # per epoch
+    plain = aug.augment(images, rows, **kw)[0]
     assert not torch.equal(out, plain)  # degrading changes the frames that mirroring and shifting made
-    torch.testing.assert_close(plain, aug.augment(images, rows, degrade=False, **kw))  # and is off by default
+    torch.testing.assert_close(plain, aug.augment(images, rows, degrade=False, **kw)[0])  # and is off by default
     for frame in out[:, 0].numpy():  # equalised again: the grey levels spread over the whole range, evenly
         assert frame.min() < 20 and frame.max() > 235 and abs(np.median(frame) - 127) < 30
-    only = aug.augment(images, rows, mirror=False, degrade=True, **kw)  # degrade alone: no mirror, no shift
+    only = aug.augment(images, rows, mirror=False, degrade=True, **kw)[0]  # degrade alone: no mirror, no shift
     rng = np.random.default_rng([0, 0, 0, 3])
     rng.integers(0, 7, 2), rng.random()  # the shift and mirror draws come first, used or not
-    torch.testing.assert_close(only[0, 0], torch.from_numpy(aug.degraded(images[0, 0].numpy(), rng)))
+    torch.testing.assert_close(only[0, 0], torch.from_numpy(aug.degraded(images[0, 0].numpy(), rng)[0]))
 
 
 def test_each_degradation_appears_in_about_half_the_frames_and_grows_with_its_draw(monkeypatch):
@@ -238,7 +238,7 @@ def test_each_degradation_appears_in_about_half_the_frames_and_grows_with_its_dr
         real = getattr(aug.cv2, name)
         monkeypatch.setattr(aug.cv2, name, lambda *a, _real=real, _name=name, **k: calls.__setitem__(
             _name, calls[_name] + 1) or _real(*a, **k))
-    draws = [aug.degraded(frame, np.random.default_rng(s)) for s in range(200)]
+    draws = [aug.degraded(frame, np.random.default_rng(s))[0] for s in range(200)]
     assert all(70 <= n <= 130 for n in calls.values()), calls  # blur and JPEG each in about half the frames
     assert min(np.abs(d.astype(int) - cv2_equalised(frame)).mean() for d in draws) > 0  # scale and roll always
     monkeypatch.undo()
@@ -249,7 +249,7 @@ def test_each_degradation_appears_in_about_half_the_frames_and_grows_with_its_dr
     steps = []
     for sigma in (0.5, 1.0, 2.0):  # ever stronger blur: ever smaller steps between neighbouring pixels
         monkeypatch.setattr(aug, "BLUR_SIGMA", (sigma, sigma))
-        out = aug.degraded(checks, np.random.default_rng(seed)).astype(int)
+        out = aug.degraded(checks, np.random.default_rng(seed))[0].astype(int)
         steps.append(np.abs(np.diff(out, axis=1)).mean())
     assert steps[0] > steps[1] > steps[2]
 
@@ -290,3 +290,56 @@ def test_the_weight_average_follows_each_step_and_is_applied_only_inside_its_blo
     again = WeightAverage(layer, decay=0.5, saved=average.saved())  # continued from a saved average
     torch.testing.assert_close(again.state["weight"], expected)
     assert again.steps == 3
+
+
+def blob_at(point, size=48):
+    yy, xx = np.mgrid[0:size, 0:size]
+    return 20 + 220 * np.exp(-((xx - point[0]) ** 2 + (yy - point[1]) ** 2) / (2 * 2.0 ** 2))
+
+
+def found(frame):
+    """Where the bright blob of ``frame`` is: the centroid of a window about its brightest pixel."""
+    y, x = np.unravel_index(np.argmax(frame), frame.shape)
+    y0, x0 = max(0, y - 4), max(0, x - 4)
+    window = frame[y0:y + 5, x0:x + 5].astype(float)
+    window = np.clip(window - np.percentile(window, 30), 0, None)
+    yy, xx = np.mgrid[y0:y0 + window.shape[0], x0:x0 + window.shape[1]]
+    return np.array([(xx * window).sum(), (yy * window).sum()]) / window.sum()
+
+
+@pytest.mark.parametrize("degrade", [False, True])
+def test_landmarks_move_with_their_frame_and_a_mirror_renumbers_them(degrade, monkeypatch):
+    from poseau.train import augment as aug
+
+    monkeypatch.setattr(aug, "NOISE_SD", (0.0, 0.0))  # the blob's place, not the noise, is what is tested
+    size, eye = 48, np.array([17.0, 20.0])  # landmark 36 (an outer eye corner) in pixels; 45, its mirror, elsewhere
+    points = np.full((68, 2), 0.3, np.float32)
+    points[36], points[45] = (eye + 0.5) / size, (0.75, 0.4)
+    images = torch.from_numpy(blob_at(eye, size).astype(np.uint8))[None, None].repeat(12, 1, 1, 1)
+    rows, flipped = torch.arange(12), 0
+    out, moved = aug.augment(images, rows, seed=0, stage=0, epoch=0, degrade=degrade,
+                             landmarks=torch.from_numpy(points)[None].repeat(12, 1, 1))
+    assert moved.shape == (12, 68, 2) and out.shape == images.shape
+    for frame, marks in zip(out[:, 0].numpy(), moved.numpy(), strict=True):
+        at = found(frame)
+        name = 36 if np.linalg.norm(marks[36] * size - 0.5 - at) < 1.0 else 45  # the blob's landmark, renumbered
+        flipped += name == 45
+        assert np.linalg.norm(marks[name] * size - 0.5 - at) < 1.0
+    assert 0 < flipped < 12  # some frames were mirrored, and then the eye corner is called 45
+    assert aug.augment(images, rows, seed=0, stage=0, epoch=0)[1] is None
+
+
+def test_landmark_loss_skips_unknown_landmarks_and_the_pose_stage():
+    from poseau.train.losses import landmark_loss, stage_loss
+
+    pred = torch.zeros(2, 68, 2)
+    target = torch.full((2, 68, 2), 0.5)
+    torch.testing.assert_close(landmark_loss(pred, target), torch.tensor(0.125))  # 0.25 / 2
+    target[1] = float("nan")  # the second frame's landmarks are not known
+    torch.testing.assert_close(landmark_loss(pred, target), torch.tensor(0.0625))
+    batch = {"target": torch.zeros(2, 1), "weight": torch.ones(2, 1), "pose": torch.zeros(2, dtype=torch.long),
+             "landmarks": target}
+    out = {"intensity": torch.zeros(2, 1), "landmarks": pred, "pose_logits": torch.zeros(2, 3)}
+    assert stage_loss("regress", out, batch, 0.05, landmark_weight=2.0)[0].item() == pytest.approx(0.125)
+    assert stage_loss("regress", out, batch, 0.05)[0].item() == 0.0
+    assert stage_loss("pose", out, batch, 0.05, landmark_weight=2.0)[0].item() == pytest.approx(np.log(3))

@@ -21,6 +21,7 @@ class FrameDataset(Dataset):
             too, poseau.data.sampling), so the loss skips it
     view    int64 FERA view 1-9, 0 when unknown;  pose  int64 pose group 0 up / 1 level / 2 down, -1 unknown
     row     int64 the store row
+    landmarks  (68, 2) float32, where the store has them (poseau.data.store): fractions of the frame's side
     """
 
     def __init__(self, store: FrameStore | str, rows: np.ndarray | Draw | None = None):
@@ -41,7 +42,7 @@ class FrameDataset(Dataset):
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         image = torch.from_numpy(np.array(self.store.frames[self.rows[i]]))
-        return {
+        item = {
             "image": image.unsqueeze(0),
             "target": torch.from_numpy(self.targets[i]),
             "weight": torch.from_numpy(self.weights[i]),
@@ -49,3 +50,6 @@ class FrameDataset(Dataset):
             "pose": torch.tensor(self.poses[i]),
             "row": torch.tensor(self.rows[i]),
         }
+        if self.store.landmarks is not None:
+            item["landmarks"] = torch.from_numpy(np.array(self.store.landmarks[self.rows[i]]))
+        return item

@@ -39,6 +39,12 @@ LABEL_RE = re.compile(r"^FERA17_([A-Z]{2})_([A-Za-z0-9]+)_(T\d+)_AU(\d+)_Int\.cs
 PARTITION_OF_CODE = {v["prefix"].split("_")[1]: k for k, v in FERA_PARTITIONS.items()}
 
 
+def landmarks_path(video: Path) -> Path:
+    """Where `poseau synth` writes a video's landmarks: (frames, 68, 2) float32, the face model's 68 landmarks
+    in each frame's pixels (real FERA 2017 has none)."""
+    return video.with_suffix(".landmarks.npy")
+
+
 def _partition(code: str) -> str:
     return PARTITION_OF_CODE.get(code, code.lower())
 

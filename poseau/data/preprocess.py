@@ -68,6 +68,12 @@ class Preprocessing:
             grey = crop(grey, square_box(box, self.crop_scale))
         return equalize_resize(grey, self.size, self.equalize_histogram)
 
+    def region(self, shape: tuple[int, ...], box: Box | None = None) -> Box:
+        """The part (x, y, w, h) of an image of ``shape`` that the call with ``box`` turns into the output."""
+        if self.face_crop and box is not None:
+            return square_box(box, self.crop_scale)
+        return 0, 0, shape[1], shape[0]
+
     def for_faces(self, crop_scale: float | None = None) -> Preprocessing:
         """The framing `predict` uses on a camera frame: the model's own when its frames were face crops; for a
         whole-frame model a face crop all the same, of the record's crop_scale (DEFAULT_CROP_SCALE unless
@@ -92,16 +98,18 @@ class Preprocessing:
 class FaceFramer:
     """``preprocessing`` applied to the frames of one sequence in order: with face_crop, the face is found by
     the record's detector, and a frame without a face keeps the previous frame's box (before any, the whole
-    image)."""
+    image). ``region`` is the last frame's part that became its output (Preprocessing.region)."""
 
     def __init__(self, preprocessing: Preprocessing):
         self.preprocessing = preprocessing
         self.detector = make_detector(preprocessing.face_detector or "auto") if preprocessing.face_crop else None
         self.box: Box | None = None
+        self.region: Box | None = None
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         if self.detector is not None:
             found = self.detector.detect(image)
             if found is not None:
                 self.box = found
+        self.region = self.preprocessing.region(image.shape, self.box)
         return self.preprocessing(image, self.box)

@@ -1,6 +1,8 @@
 """The frame store: every indexed frame decoded once and preprocessed into one memory-mapped array.
 
     STORE/frames.npy   (N, S, S) uint8, row i = row i of the index (np.load(..., mmap_mode="r"))
+    STORE/landmarks.npy  with PrepareConfig.landmarks: (N, 68, 2) float32, where the face model's landmarks
+                       fall in each frame as fractions of its side (x, y from the top left; NaN where unknown)
     STORE/index.csv    the frame index (see poseau.data.index)
     STORE/store.json   what was prepared and how: config, preprocessing, shape, the files left out
     STORE/prepare.yaml the PrepareConfig
@@ -27,13 +29,15 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from poseau.config import PrepareConfig, save_config, to_dict
+from poseau.config import PrepareConfig, from_dict, save_config, to_dict
 from poseau.constants import AUS
+from poseau.data.fera2017 import landmarks_path
 from poseau.data.index import KEY_COLUMNS, Problems, filter_index, labels_of, pose_groups, summary
 from poseau.data.preprocess import FaceFramer, Preprocessing
 from poseau.data.readers import ALL_FRAMES_INDEXED, read_dataset, source_base
 from poseau.data.video import decode
 from poseau.errors import PoseauError
+from poseau.faces.boxes import within
 from poseau.faces.detect import face_detector_name
 from poseau.fileio import atomic_path, out_folder, write_text_atomic
 from poseau.progress import progress_bar
@@ -42,6 +46,7 @@ from poseau.threads import single_threaded
 log = logging.getLogger(__name__)
 
 STORE_FORMAT = 1
+LANDMARKS = "landmarks.npy"
 IMAGE_CHUNK = 256
 INDEX_DTYPES = {"partition": str, "subject": str, "task": str, "source": str}
 
@@ -85,6 +90,13 @@ class FrameStore:
         return frames
 
     @cached_property
+    def landmarks(self) -> np.ndarray | None:
+        """(N, 68, 2) landmarks on 0-1 of each frame, or None for a store prepared without them."""
+        if not self.meta.get("landmarks"):
+            return None
+        return np.load(self.path / "landmarks.npy", mmap_mode="r")
+
+    @cached_property
     def preprocessing(self) -> Preprocessing:
         """How the frames were made: what a model trained on them is built with."""
         return Preprocessing.from_dict(self.meta["preprocessing"], str(self.path / "store.json"))
@@ -104,6 +116,7 @@ class FrameStore:
     def __getstate__(self):  # DataLoader workers re-open the memory map instead of pickling it
         state = self.__dict__.copy()
         state.pop("frames", None)
+        state.pop("landmarks", None)
         return state
 
 
@@ -130,7 +143,7 @@ def prepare(config: PrepareConfig, out: str | os.PathLike, *, workers: int | Non
     plan = {"config": to_dict(config), "index_sha256": _index_hash(index)}
     if (out / "store.json").is_file():
         finished = json.loads((out / "store.json").read_text())
-        if {k: finished.get(k) for k in plan} != plan:
+        if not _same_plan(finished, plan):
             raise PoseauError(f"{out}: already holds a store of another config or dataset; choose a new folder")
         log.info("%s is already prepared", out)
         return FrameStore(out)
@@ -138,7 +151,7 @@ def prepare(config: PrepareConfig, out: str | os.PathLike, *, workers: int | Non
     units = plan_units(config, full, index)
 
     work = out / ".prepare"
-    done = _start_or_resume(out, work, plan, shape=(len(index), config.size, config.size))
+    done = _start_or_resume(out, work, plan, shape=(len(index), config.size, config.size), landmarks=config.landmarks)
     todo = [u for u in units if u.uid not in done]
     if len(todo) < len(units):
         log.info("resuming: %d of %d work units already done", len(units) - len(todo), len(units))
@@ -179,15 +192,25 @@ def plan_units(config: PrepareConfig, full: pd.DataFrame, index: pd.DataFrame) -
     return units
 
 
+def _same_plan(recorded: dict, plan: dict) -> bool:
+    """Whether a recorded plan is ``plan``; options added since it was recorded count as their defaults."""
+    try:
+        config = from_dict(PrepareConfig, recorded.get("config", {}))
+    except (PoseauError, TypeError):
+        return False
+    return to_dict(config) == plan["config"] and recorded.get("index_sha256") == plan["index_sha256"]
+
+
 def _index_hash(index: pd.DataFrame) -> str:
     return hashlib.sha256(index.to_csv(index=False).encode()).hexdigest()
 
 
-def _start_or_resume(out: Path, work: Path, plan: dict, shape: tuple[int, ...]) -> dict[int, list[Bad]]:
+def _start_or_resume(out: Path, work: Path, plan: dict, shape: tuple[int, ...],
+                     landmarks: bool) -> dict[int, list[Bad]]:
     """Finished units {uid: their bad files} of an interrupted run with the same plan, else a fresh start."""
     plan_file, log_file, frames = work / "plan.json", work / "done.tsv", out / "frames.npy"
     if plan_file.is_file():
-        if json.loads(plan_file.read_text()) != plan:
+        if not _same_plan(json.loads(plan_file.read_text()), plan):
             raise PoseauError(f"{out}: holds an unfinished prepare of another config or dataset; "
                               "choose a new folder or delete it")
         if frames.is_file() and log_file.is_file():
@@ -202,6 +225,8 @@ def _start_or_resume(out: Path, work: Path, plan: dict, shape: tuple[int, ...]) 
     work.mkdir(parents=True, exist_ok=True)
     write_text_atomic(plan_file, json.dumps(plan, indent=1))  # first, so that the folder is known as ours
     np.lib.format.open_memmap(frames, mode="w+", dtype=np.uint8, shape=shape).flush()
+    if landmarks:
+        np.lib.format.open_memmap(out / LANDMARKS, mode="w+", dtype=np.float32, shape=(shape[0], 68, 2))[:] = np.nan
     log_file.write_text("")
     return {}
 
@@ -211,7 +236,9 @@ _worker: dict = {}
 
 def _init_worker(frames_path: Path, base: Path, config: PrepareConfig) -> None:
     cv2.setNumThreads(1)
-    _worker.update(frames=np.load(frames_path, mmap_mode="r+"), base=base, config=config)
+    marks = frames_path.with_name(LANDMARKS)
+    _worker.update(frames=np.load(frames_path, mmap_mode="r+"), base=base, config=config,
+                   landmarks=np.load(marks, mmap_mode="r+") if config.landmarks else None)
 
 
 def _init_pool_worker(frames_path: Path, base: Path, config: PrepareConfig) -> None:
@@ -242,10 +269,13 @@ def _do_unit(unit: Unit) -> tuple[int, list[Bad]]:
                 frames[row] = pre(image)
         else:
             wanted = dict(zip(unit.positions, unit.rows, strict=True))
+            marks = _video_landmarks(base / source) if config.landmarks else None
             n = 0
             for n, frame in enumerate(decode(base / source), start=1):
                 if (row := wanted.get(n - 1)) is not None:
                     frames[row] = pre(frame.to_ndarray(format="rgb24"))
+                    if marks is not None and n <= len(marks):
+                        _worker["landmarks"][row] = within(marks[n - 1], pre.region)
             if unit.expected_frames is not None and n != unit.expected_frames:
                 bad.append((rows_of(unit), source, f"{n} frames decoded but the labels have {unit.expected_frames} "
                                                      "rows"))
@@ -255,7 +285,22 @@ def _do_unit(unit: Unit) -> tuple[int, list[Bad]]:
     except PoseauError as exc:
         return unit.uid, [(rows_of(unit), source, str(exc).removeprefix(f"{base / source}: "))]
     frames.flush()
+    if _worker["landmarks"] is not None:
+        _worker["landmarks"].flush()
     return unit.uid, bad
+
+
+def _video_landmarks(video: Path) -> np.ndarray:
+    """The (frames, 68, 2) landmarks in pixels that `poseau synth` wrote beside ``video``."""
+    path = landmarks_path(video)
+    try:
+        marks = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise PoseauError(f"{video}: no readable landmark file {path.name} (prepare --landmarks takes renders of "
+                          f"`poseau synth`): {exc}") from None
+    if marks.ndim != 3 or marks.shape[1:] != (68, 2):
+        raise PoseauError(f"{video}: {path.name} holds {marks.shape}, not (frames, 68, 2)")
+    return marks
 
 
 def _run_units(units: list[Unit], frames_path: Path, base: Path, config: PrepareConfig, workers: int | None):
@@ -289,6 +334,10 @@ def _finish(out: Path, config: PrepareConfig, plan: dict, index: pd.DataFrame, f
                 new[start:start + 4096] = old[keep[start:start + 4096]]
             new.flush()
             del new, old
+        if config.landmarks:
+            marks = np.load(out / LANDMARKS)[keep]
+            with atomic_path(out / LANDMARKS) as tmp, open(tmp, "wb") as file:
+                np.save(file, marks)
         index = index.iloc[keep].reset_index(drop=True)
     if index.empty:
         raise PoseauError(f"{config.root}: every file was bad; nothing was prepared")
@@ -298,7 +347,7 @@ def _finish(out: Path, config: PrepareConfig, plan: dict, index: pd.DataFrame, f
     meta = {
         "format": STORE_FORMAT, **plan, "size": config.size, "frames": len(index),
         "shape": [len(index), config.size, config.size], "dtype": "uint8", "aus": list(AUS),
-        "root": str(Path(config.root).resolve()),
+        "root": str(Path(config.root).resolve()), "landmarks": config.landmarks,
         "preprocessing": store_preprocessing(config).to_dict(),
         "summary": summary(index),
         "skipped": [{"file": f, "reason": r} for f, r in skipped],

@@ -26,6 +26,12 @@ def crop(image: np.ndarray, box: Box) -> np.ndarray:
     return image[y:y + h, x:x + w]
 
 
+def within(points: np.ndarray, box: Box) -> np.ndarray:
+    """Points (..., 2) in the image's pixels as fractions of ``box`` (0-1 inside it, from its top left)."""
+    x, y, w, h = box
+    return ((np.asarray(points, np.float32) - np.array([x, y], np.float32)) / np.array([w, h], np.float32))
+
+
 def iou(a: Box, b: Box) -> float:
     """Intersection over union of two boxes."""
     x0, y0 = max(a[0], b[0]), max(a[1], b[1])

@@ -5,7 +5,8 @@
       -> InputSpec.normalise: pixels / 255, then (B, 3, S, S) as the backbone's ImageNet weights expect
       -> backbone: (B, C, s, s), s = S / 32
       -> head: {"intensity": (B, n_aus) in [0, 1]}, and for the pose-dependent model also
-         "per_group" (B, 3, n_aus) and "pose_logits" (B, 3)
+         "per_group" (B, 3, n_aus) and "pose_logits" (B, 3); with a landmark head (ModelConfig.landmarks)
+         "landmarks" (B, 68, 2), fractions of the face's side as the store keeps them
       -> outputs: intensities (B, n_aus) on FERA's 0-5, pose group probabilities (B, 3) or None
 
 Training calls ``forward`` on uint8 frames of the store (the loss is on the 0-1 scale); everything else
@@ -25,7 +26,7 @@ from poseau.constants import MODEL_KINDS
 from poseau.data.preprocess import Preprocessing
 from poseau.errors import PoseauError
 from poseau.models.backbones import BACKBONES, create_backbone
-from poseau.models.heads import PoseDependentHead, PoseInvariantHead
+from poseau.models.heads import PoseDependentHead, PoseInvariantHead, regressor
 from poseau.scales import unit_to_intensity
 
 HEADS = dict(zip(MODEL_KINDS, (PoseInvariantHead, PoseDependentHead), strict=True))
@@ -89,6 +90,7 @@ class AUModel(IntensityModel):
         self.reduce = (nn.Sequential(nn.Conv2d(self.backbone.out_channels, config.reduce, 1), nn.ReLU(inplace=True))
                        if config.reduce else nn.Identity())
         self.head = HEADS[config.kind](channels * side * side, len(config.aus), config.hidden)
+        self.landmark_head = regressor(channels * side * side, 68 * 2, config.hidden) if config.landmarks else None
 
     @property
     def aus(self) -> tuple[str, ...]:
@@ -98,7 +100,10 @@ class AUModel(IntensityModel):
         return self.reduce(self.backbone(self.spec.normalise(pixels)))
 
     def forward_head(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.head(features)
+        out = self.head(features)
+        if self.landmark_head is not None:
+            out["landmarks"] = 0.5 + self.landmark_head(features).view(-1, 68, 2)  # from the frame's centre
+        return out
 
     def forward(self, pixels: torch.Tensor) -> dict[str, torch.Tensor]:
         """(B, 1, S, S) pixels on 0-255 (uint8, or float for gradients) -> the head's outputs on 0-1."""

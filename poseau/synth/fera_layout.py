@@ -4,6 +4,8 @@
   <int>/<prefix>_<SUBJ>_<TASK>_<AU>_Int.csv          no header; rows `frame,intensity` (0-5, 9 missing)
   <occ>/<prefix>_<SUBJ>_<TASK>.csv                   header `Frame,1,4,...`; rows `frame,0/1/9,...`
   <Part>_Truth/<prefix>_<SUBJ>_<TASK>.csv            generator only: continuous truth, head jitter
+  <videos>/<prefix>_<SUBJ>_<TASK>_<VIEW>.landmarks.npy  generator only: (frames, 68, 2) float32, where the face
+                                                     model's 68 landmarks fall in each frame, in pixels
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ import numpy as np
 
 from poseau.config import SynthConfig, save_config
 from poseau.constants import AUS, FERA_PARTITIONS, FERA_TASKS, VIEW_ANGLES
+from poseau.data.fera2017 import landmarks_path
 from poseau.data.video import VideoWriter
 from poseau.fileio import atomic_path, out_folder, write_text_atomic
 from poseau.progress import progress_bar
@@ -102,6 +103,7 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
     temps = {v: p.with_name(f".{p.name}.part") for v, p in paths.items()}
     crf = scene.crf if varied else config.crf
     writers = {v: VideoWriter(temps[v], config.size, config.fps, crf) for v in config.views}
+    marks = {v: np.empty((config.frames, 68, 2), np.float32) for v in config.views}
     try:
         for t in range(config.frames):
             verts = renderer.shape(track.intensity[t], track.distractors[t], asymmetry)
@@ -110,10 +112,10 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
                 albedo = renderer.creased_albedo(verts)
             for v, writer in writers.items():
                 if varied:
-                    image, _ = renderer.render_scene(verts, v, scene, sensor, jitter[t], normals, albedo,
-                                                    accessories)
+                    image, marks[v][t] = renderer.render_scene(verts, v, scene, sensor, jitter[t], normals, albedo,
+                                                               accessories)
                 else:
-                    image, _ = renderer.render(verts, v, lighting, jitter[t], normals)
+                    image, marks[v][t] = renderer.render(verts, v, lighting, jitter[t], normals)
                 writer.write(image)
             if on_frame is not None:
                 on_frame(len(writers))
@@ -121,6 +123,8 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
         for w in writers.values():
             w.close()
     for v in config.views:
+        with atomic_path(landmarks_path(paths[v])) as tmp, open(tmp, "wb") as file:
+            np.save(file, marks[v])
         with atomic_path(paths[v]) as tmp:
             temps[v].rename(tmp)
     write_labels(out, job.partition, job.subject, job.task, track.labels)

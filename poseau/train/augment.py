@@ -10,6 +10,9 @@ so that a resumed or data-parallel run sees exactly what an uninterrupted one do
   videos, benchmarks/face_framing.py) and roll (up to 8 degrees); defocus blur, sensor noise and JPEG
   compression, each in half the frames; then histogram equalisation again, as `Preprocessing` equalises
   after the camera. Contrast and gamma are left out: equalisation undoes any monotonic change of grey levels.
+
+A frame's landmarks (fractions of its side, poseau.data.store), where given, move with it: shifted, mirrored
+(and renumbered, constants.MIRROR68) and turned and scaled as its pixels are.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from poseau.constants import MIRROR68
 from poseau.scales import PIXEL_MAX
 
 SCALE = (0.92, 1.08)
@@ -29,24 +33,38 @@ JPEG_QUALITY = (30, 90)
 
 
 def augment(images: torch.Tensor, rows: torch.Tensor, *, seed: int, stage: int, epoch: int, shift: int = 3,
-            mirror: bool = True, degrade: bool = False) -> torch.Tensor:
+            mirror: bool = True, degrade: bool = False,
+            landmarks: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(B, 1, S, S) uint8 frames -> the same, mirrored and shifted (``mirror``), and degraded (``degrade``),
-    per frame."""
+    per frame; and their (B, 68, 2) ``landmarks`` moved with them (None without)."""
     size = images.shape[-1]
     padded = F.pad(images.float(), (shift,) * 4, mode="replicate")
     out = torch.empty_like(images)
+    points = None if landmarks is None else landmarks.numpy() * size - 0.5  # in pixels, as cv2 counts them
     for i, row in enumerate(rows.tolist()):
         rng = np.random.default_rng([seed, stage, epoch, row])
         dy, dx = (int(v) for v in rng.integers(0, 2 * shift + 1, 2))
         flip = rng.random() < 0.5
         frame = padded[i, :, dy:dy + size, dx:dx + size] if mirror else images[i].float()
         frame = (frame.flip(-1) if flip and mirror else frame).to(images.dtype)
-        out[i] = torch.from_numpy(degraded(frame[0].numpy(), rng))[None] if degrade else frame
-    return out
+        if points is not None and mirror:
+            points[i] -= (dx - shift, dy - shift)
+            if flip:
+                points[i] = points[i][list(MIRROR68)]
+                points[i][:, 0] = size - 1 - points[i][:, 0]
+        if degrade:
+            image, matrix = degraded(frame[0].numpy(), rng)
+            out[i] = torch.from_numpy(image)[None]
+            if points is not None:
+                points[i] = points[i] @ matrix[:, :2].T + matrix[:, 2]
+        else:
+            out[i] = frame
+    return out, None if points is None else torch.from_numpy((points + 0.5) / size).float()
 
 
-def degraded(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One (S, S) uint8 frame with the box's scale and roll, blur, noise and JPEG drawn from ``rng``, equalised."""
+def degraded(frame: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One (S, S) uint8 frame with the box's scale and roll, blur, noise and JPEG drawn from ``rng``, equalised;
+    and the (2, 3) affine map of its pixel positions."""
     size = frame.shape[0]
     scale, roll = rng.uniform(*SCALE), rng.uniform(-ROLL_DEGREES, ROLL_DEGREES)
     blur, noise, jpeg = rng.random(3) < 0.5
@@ -59,4 +77,4 @@ def degraded(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         image = np.clip(image + rng.normal(0, sd, image.shape), 0, PIXEL_MAX).astype(np.uint8)
     if jpeg:
         image = cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_GRAYSCALE)
-    return cv2.equalizeHist(image)
+    return cv2.equalizeHist(image), matrix

@@ -61,9 +61,11 @@ def _to(batch: dict, device: torch.device, columns: list[int]) -> dict:
 
 def train_one_epoch(net: torch.nn.Module, model: AUModel, loader: DataLoader, optimizer: torch.optim.Optimizer,
                     stage: str, alpha: float, columns: list[int], device: torch.device, world: dist.World,
-                    bar: Progress | None = None, transform=None, after_step=None) -> float:
-    """One pass over ``loader``; the mean training loss over all processes. ``transform(images, rows)``, if
-    given, varies each batch's frames (poseau.train.augment); ``after_step(model)`` follows each step."""
+                    bar: Progress | None = None, transform=None, after_step=None,
+                    landmark_weight: float = 0.0) -> float:
+    """One pass over ``loader``; the mean training loss over all processes. ``transform(images, rows,
+    landmarks=)``, if given, varies each batch's frames and their landmarks (poseau.train.augment);
+    ``after_step(model)`` follows each step; ``landmark_weight``: of a landmark head's loss."""
     net.train()
     if not any(p.requires_grad for p in model.backbone.parameters()):
         model.backbone.eval()  # a frozen bottom keeps its batch-norm statistics
@@ -71,9 +73,11 @@ def train_one_epoch(net: torch.nn.Module, model: AUModel, loader: DataLoader, op
     task = bar.add_task(stage, total=len(loader)) if bar else None
     for batch in loader:
         if transform is not None:
-            batch["image"] = transform(batch["image"], batch["row"])
+            batch["image"], landmarks = transform(batch["image"], batch["row"], landmarks=batch.get("landmarks"))
+            if landmarks is not None:
+                batch["landmarks"] = landmarks
         batch = _to(batch, device, columns)
-        loss, _ = stage_loss(stage, net(batch["image"]), batch, alpha)
+        loss, _ = stage_loss(stage, net(batch["image"]), batch, alpha, landmark_weight)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -92,14 +96,16 @@ def train_one_epoch(net: torch.nn.Module, model: AUModel, loader: DataLoader, op
 @torch.no_grad()
 def validate(model: AUModel, dataset: FrameDataset, stage: str, alpha: float, columns: list[int],
              device: torch.device, world: dist.World, batch_size: int = 64, workers: int = 0) -> dict:
-    """The stage's validation loss over ``dataset`` (the balanced validation draw) and, per AU, ICC(3,1) and
-    RMSE (0-5 scale) of the intensities it judges, frame by frame and unfiltered (columns named by
-    ``draw_column``); the pose accuracy for a pose-dependent model."""
+    """The stage's validation loss over ``dataset`` (the balanced validation draw; the AUs' and the pose's, not the
+    landmarks', so that a landmark head does not change which epoch is kept) and, per AU, ICC(3,1) and RMSE
+    (0-5 scale) of the intensities it judges, frame by frame and unfiltered (columns named by ``draw_column``);
+    the pose accuracy for a pose-dependent model; for a landmark head, the mean landmark error as a fraction of
+    the frame's side."""
     model.eval()
     mine = dist.shard(list(range(len(dataset))), world)
     loader = DataLoader(dataset, batch_sampler=[mine[i:i + batch_size] for i in range(0, len(mine), batch_size)],
                         num_workers=workers)
-    loss_sum, preds, poses = 0.0, [], []
+    loss_sum, preds, poses, errors = 0.0, [], [], []
     for batch in loader:
         batch = _to(batch, device, columns)
         out = model(batch["image"])
@@ -108,9 +114,13 @@ def validate(model: AUModel, dataset: FrameDataset, stage: str, alpha: float, co
         preds.append(intensity.cpu().numpy())
         if "pose_logits" in out:
             poses.append(out["pose_logits"].argmax(1).cpu().numpy())
-    parts = dist.gather((loss_sum, preds, poses), world)
+        if "landmarks" in out and "landmarks" in batch:
+            errors.append((out["landmarks"] - batch["landmarks"]).norm(dim=-1).flatten().cpu().numpy())
+    parts = dist.gather((loss_sum, preds, poses, errors), world)
     pred = unit_to_intensity(np.concatenate([p for part in parts for p in part[1]]))
     result = {"val_loss": sum(part[0] for part in parts) / len(dataset)}
+    if any(part[3] for part in parts):
+        result["val_landmark_error"] = float(np.nanmean(np.concatenate([e for part in parts for e in part[3]])))
     if model.config.kind == "pose-dependent":
         guessed = np.concatenate([p for part in parts for p in part[2]])
         known = dataset.poses >= 0
@@ -201,6 +211,9 @@ def _check_inputs(model_config: ModelConfig, train_config: TrainConfig, store: F
                           f"prepare a store with --size {model_config.size}")
     if model_config.kind == "pose-dependent" and (store.pose_groups < 0).all():
         raise PoseauError(f"{store.path}: no frame has a known view, which the pose-dependent model needs")
+    if model_config.landmarks and store.landmarks is None:
+        raise PoseauError(f"{store.path}: the model has a landmark head but the store has no landmarks; prepare "
+                          "it with --landmarks from renders of `poseau synth`")
     if train_config.batch_size % world.size:
         raise PoseauError(f"batch size {train_config.batch_size} does not divide among {world.size} processes")
 
@@ -241,12 +254,13 @@ def _run_epoch(run: _Run, net: torch.nn.Module, optimizer, si: int, stage: str, 
         if cfg.augment or cfg.degrade else None
     loss = train_one_epoch(net, run.model, loader, optimizer, stage, cfg.alpha, run.columns, run.device,
                            run.world, bar if run.world.main else None, transform,
-                           run.average.update if run.average else None)
+                           run.average.update if run.average else None, cfg.landmark_weight)
     with run.averaged():
         val = validate(run.model, run.val_set, stage, cfg.alpha, run.columns, run.device, run.world,
                        2 * cfg.batch_size, run.workers)
-    log.info("%s epoch %d: training loss %.5f, validation loss %.5f, ICC on the draw %s", stage, epoch + 1, loss,
-             val["val_loss"], " ".join(f"{au} {val[draw_column('icc', au)]:.3f}" for au in run.model_config.aus))
+    log.info("%s epoch %d: training loss %.5f, validation loss %.5f, ICC on the draw %s%s", stage, epoch + 1, loss,
+             val["val_loss"], " ".join(f"{au} {val[draw_column('icc', au)]:.3f}" for au in run.model_config.aus),
+             f", landmark error {val['val_landmark_error']:.4f}" if "val_landmark_error" in val else "")
     return {"stage": stage, "epoch": epoch + 1, "train_loss": loss, **val, "seconds": time.perf_counter() - tic}
 
 

@@ -11,6 +11,9 @@ estimator against the known pose group, summed over the batch and divided by B. 
 batch size, not by a count of valid labels, so that averaging gradients over data-parallel processes
 gives exactly the gradient of the whole batch.
 
+A model with a landmark head adds, in every stage but "pose", ``landmark_weight`` times the same Euclidean loss
+on the landmarks (fractions of the frame's side) that the store knows, divided by B x 136.
+
 Stages (poseau.config.STAGES):
     regress  pose-invariant model: L_m on its output
     routed   pose-dependent: L_m on the regressor of each frame's known pose group
@@ -39,9 +42,23 @@ def routed(per_group: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
     return per_group[torch.arange(len(pose), device=pose.device), pose.clamp(min=0)] * (pose >= 0)[:, None]
 
 
-def stage_loss(stage: str, out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor],
-               alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
+def landmark_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """pred, target (B, 68, 2), target NaN where unknown -> the Euclidean loss over the known coordinates."""
+    known = torch.isfinite(target)
+    return torch.where(known, pred - torch.nan_to_num(target), 0).pow(2).sum() / (2 * pred.numel())
+
+
+def stage_loss(stage: str, out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], alpha: float,
+               landmark_weight: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
     """The stage's loss on a batch, and the intensities (B, A) it judges."""
+    loss, intensity = _au_loss(stage, out, batch, alpha)
+    if landmark_weight and stage != "pose" and "landmarks" in out and "landmarks" in batch:
+        loss = loss + landmark_weight * landmark_loss(out["landmarks"], batch["landmarks"])
+    return loss, intensity
+
+
+def _au_loss(stage: str, out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor],
+             alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
     target, weight, pose = batch["target"], batch["weight"], batch["pose"]
     if stage == "routed":
         intensity = routed(out["per_group"], pose)
