@@ -24,9 +24,10 @@ from poseau.config import ModelConfig
 from poseau.constants import AUS
 from poseau.data.video import iter_frames
 from poseau.faces.detect import make_detector
+from poseau.infer.onnx_runner import OnnxRunner
 from poseau.infer.predict import default_batch
 from poseau.infer.predictor import predict_video
-from poseau.infer.runners import OnnxRunner, TorchRunner
+from poseau.infer.runners import TorchRunner
 from poseau.models.model import AUModel
 from poseau.models.onnx_graph import onnx_bytes
 

@@ -101,7 +101,8 @@ def model_card(config: PretrainConfig, scores: dict) -> str:
         f"{__version__} with `poseau pretrain`; its two models trained for {scores['train_minutes']:.0f} minutes "
         f"({scores['train_device']}); "
         f"{scores['model_mb']:.1f} MB ({'large weights in int8, the rest' if config.precision == 'int8' else 'weights'}"
-        " in half precision).", "",
+        " in half precision). model.onnx is the same network for onnxruntime, which `poseau predict` runs by "
+        "default (`--runtime torch` runs model.pt).", "",
         "## Licence", "",
         "The weights: MIT, free for any use, commercial included. Made only from:",
         "- renders of the ICT-FaceKit light face model (USC ICT, MIT licence), by poseau's own renderer;",

@@ -62,7 +62,7 @@ BACKBONE_NAMES: tuple[str, ...] = ("vgg16", "efficientnet_lite0")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 SCHEDULES: tuple[str, ...] = ("constant", "cosine")  # learning rate over a stage's epochs
 STAGES: dict[str, tuple[str, ...]] = {"pose-invariant": ("regress",), "pose-dependent": ("routed", "pose", "joint")}
-RUNTIMES: tuple[str, ...] = ("torch", "onnx")
+RUNTIMES: tuple[str, ...] = ("auto", "torch", "onnx")
 # Image files read anywhere (dataset frames, `poseau predict` inputs): the formats OpenCV decodes.
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 

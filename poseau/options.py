@@ -243,7 +243,8 @@ def to_argv(config, *, every: bool = False) -> list[str]:
 class PredictOptions:
     """How `poseau predict` and `poseau.Predictor` find, cut and score the faces of a video or images."""
 
-    runtime: str = option("torch", "torch, or onnx (onnxruntime: an .onnx file, or the model exported in memory)",
+    runtime: str = option("auto", "auto: onnxruntime on the model's ONNX file where it has one (the shipped "
+                          "models), else torch; torch; or onnx (a PyTorch model exported in memory first)",
                           rule=one_of(RUNTIMES))
     device: str = option("cpu", "cpu, cuda, cuda:1, mps")
     detector: Any = option(None, "yunet, haar, or auto (yunet where installed, else haar); default: the one "

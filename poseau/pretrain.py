@@ -32,10 +32,11 @@ from poseau.data.store import FrameStore, prepare
 from poseau.demo import render_once, run_demo
 from poseau.evaluate.evaluation import evaluate_model, write_evaluation
 from poseau.evaluate.predictions import partition_rows, predict_store
+from poseau.export.onnx import export_onnx
 from poseau.fileio import write_text_atomic
 from poseau.infer.real_faces import agree_with_reference, strongest_aus
 from poseau.models.checkpoint import compact_record, load_model, read_checkpoint, save_atomic
-from poseau.models.shipped import CARD_FILE, MODEL_FILE, SCORES_FILE
+from poseau.models.shipped import CARD_FILE, MODEL_FILE, ONNX_FILE, SCORES_FILE
 from poseau.options import RENDER_WORKERS
 from poseau.recipes import PretrainConfig
 
@@ -101,9 +102,12 @@ def training_minutes(out: Path) -> float:
 
 
 def write_model(config: PretrainConfig, out: Path) -> Path:
-    """OUT/NAME/model.pt: the mixed model in the config's precision."""
-    return save_atomic(compact_record(read_checkpoint(out / "mixed.pt"), config.precision),
+    """OUT/NAME/model.pt: the mixed model in the config's precision; and beside it model.onnx, the same network
+    for onnxruntime (int8 weights where model.pt has them), parity-checked."""
+    path = save_atomic(compact_record(read_checkpoint(out / "mixed.pt"), config.precision),
                        out / config.name / MODEL_FILE)
+    export_onnx(path, path.with_name(ONNX_FILE), int8=config.precision == "int8")
+    return path
 
 
 def write_scores(config: PretrainConfig, path: Path, scores: dict, device: str) -> None:

@@ -106,7 +106,7 @@ def test_a_face_crop_model_is_given_faces_cut_as_its_training_faces_were(tmp_pat
 def test_a_model_file_and_its_onnx_export_predict_the_same_from_uint8_faces(tmp_path):
     pytest.importorskip("onnxruntime")
     from poseau.export.onnx import export_onnx
-    from poseau.infer.runners import OnnxRunner
+    from poseau.infer.onnx_runner import OnnxRunner
     from poseau.models.checkpoint import load_model
 
     framing = Preprocessing(size=32, face_crop=True, crop_scale=1.6, face_detector="yunet")
@@ -202,7 +202,7 @@ def test_onnx_export_matches_torch_and_predicts_the_same(model_file, tmp_path, c
     assert main(["-q", "export", "--model", str(model_file), "--out", str(tmp_path / "m.onnx")]) == 0
     difference = float(capsys.readouterr().out.strip().rsplit(" ", 1)[-1])
     assert difference < 1e-4
-    from poseau.infer.runners import OnnxRunner
+    from poseau.infer.onnx_runner import OnnxRunner
 
     onnx, torch_runner = OnnxRunner(tmp_path / "m.onnx"), TorchRunner(random_model("pose-dependent",
                                                                                    ("AU06", "AU12"), 0, 32))
@@ -263,7 +263,7 @@ def test_real_videos_and_images(model_file, tmp_path, capsys):
 def test_a_mixed_model_exports_with_its_pose_output():
     pytest.importorskip("onnxruntime")
     from poseau.export.onnx import parity
-    from poseau.infer.runners import OnnxRunner
+    from poseau.infer.onnx_runner import OnnxRunner
     from poseau.models.mixed import MixedModel
     from poseau.models.onnx_graph import onnx_bytes
 
@@ -323,3 +323,19 @@ def test_predict_cuts_a_render_as_the_face_crop_store_cut_it(small_dataset, tmp_
     table = predict_video(small_dataset / source, model, detect_every=1)
     assert table["success"].all() and len(table) == len(rows)
     np.testing.assert_allclose(table["AU12_r"], model.predict(store.frames[rows])[0][:, 0], atol=1e-5)
+
+
+def test_int8_export_stores_the_large_weights_in_a_quarter_of_the_bytes_and_predicts_as_the_compact_file(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from poseau.export.onnx import export_onnx
+    from poseau.infer.onnx_runner import OnnxRunner
+    from poseau.models.checkpoint import compact_record, load_model
+
+    record = model_record(random_model("pose-invariant", ("AU06", "AU12"), 3, 64))
+    save_atomic(compact_record(record, "int8"), tmp_path / "m.pt")  # weights on the int8 grid, as shipped
+    assert export_onnx(tmp_path / "m.pt", tmp_path / "float.onnx") < 1e-4
+    assert export_onnx(tmp_path / "m.pt", tmp_path / "int8.onnx", int8=True) < 1e-4  # the same network
+    assert (tmp_path / "int8.onnx").stat().st_size < 0.4 * (tmp_path / "float.onnx").stat().st_size
+    faces = np.random.default_rng(2).integers(0, 256, (5, 64, 64), dtype=np.uint8)
+    np.testing.assert_allclose(OnnxRunner(tmp_path / "int8.onnx").predict(faces)[0],
+                               load_model(tmp_path / "m.pt").predict(faces)[0], atol=1e-4)

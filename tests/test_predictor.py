@@ -34,7 +34,10 @@ def model_file(tmp_path):
 
 def test_one_load_for_many_calls(videos, model_file, monkeypatch):
     loads, copies = [], []
-    monkeypatch.setattr(runners, "load_model", lambda *a, **k: loads.append(a) or poseau.load_model(*a, **k))
+    from poseau.models import checkpoint
+
+    real_load = checkpoint.load_model
+    monkeypatch.setattr(checkpoint, "load_model", lambda *a, **k: loads.append(a) or real_load(*a, **k))
     real_copy = runners.inference_copy
     monkeypatch.setattr(runners, "inference_copy", lambda m: copies.append(m) or real_copy(m))
     predictor = poseau.Predictor(model_file, detector=BrightFace(), detect_every=1)

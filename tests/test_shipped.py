@@ -142,3 +142,35 @@ def test_each_shipped_cards_recipe_line_runs_as_printed(name):
     parsed = from_options(PretrainConfig, build_parser().parse_args(shlex.split(recipe)[1:]))
     made = from_dict(PretrainConfig, {k: v for k, v in model.scores()["recipe"].items() if k != "config"})
     assert parsed == made and parsed.name == name
+
+
+@needs_media
+def test_the_shipped_onnx_file_predicts_as_the_torch_file_on_real_frames():
+    from poseau.infer.onnx_runner import OnnxRunner
+    from poseau.infer.sources import video_frames
+
+    frames = [f.image for f, _ in zip(video_frames(MEDIA / "videos" / "liveportrait__d3.mp4"), range(40), strict=False)]
+    default, torch_path = Predictor(detect_every=1), Predictor(runtime="torch", detect_every=1)
+    assert isinstance(default.runner, OnnxRunner) and not isinstance(torch_path.runner, OnnxRunner)
+    a, b = default.frames(frames), torch_path.frames(frames)
+    assert a["success"].all() and (a[["face_x", "face_w"]] == b[["face_x", "face_w"]]).all().all()
+    columns = [f"{au}_r" for au in default.aus]
+    assert a[columns].std().min() > 0.01  # intensities that move, compared
+    np.testing.assert_allclose(a[columns], b[columns], atol=1e-3)
+
+
+@needs_media
+def test_predict_on_its_default_path_does_not_import_torch(tmp_path):
+    import subprocess
+    import sys
+
+    image = MEDIA / "images" / "openface__sample1.jpg"
+    code = ("import sys; from poseau.cli import main; rc = main(['predict', sys.argv[1], '--out', sys.argv[2], "
+            "'--no-plot']); print(rc, sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(image), str(tmp_path)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
+    assert (tmp_path / "openface__sample1.csv").is_file()
+    done = subprocess.run([sys.executable, "-c", code.replace("'--no-plot'", "'--no-plot', '--runtime', 'torch'"),
+                           str(image), str(tmp_path / "t")], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "0 ['torch']", done.stdout + done.stderr  # the check can fail

@@ -1,5 +1,5 @@
 """`poseau export`: a model file as ONNX (poseau.models.onnx_graph), checked against PyTorch on the same
-inputs with onnxruntime (poseau.infer.runners.OnnxRunner)."""
+inputs with onnxruntime (poseau.infer.onnx_runner.OnnxRunner)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from poseau.fileio import atomic_path, out_file
-from poseau.infer.runners import OnnxRunner
+from poseau.infer.onnx_runner import OnnxRunner
 from poseau.models.checkpoint import load_model
 from poseau.models.model import IntensityModel
 from poseau.models.onnx_graph import onnx_bytes
@@ -28,11 +28,13 @@ def parity(model: IntensityModel, onnx_model: bytes | str | os.PathLike, frames:
     return max(float(np.abs(a - b).max()) for a, b in zip(ours, theirs, strict=True) if a is not None)
 
 
-def export_onnx(model: str | os.PathLike, out: str | os.PathLike, *, frames: np.ndarray | None = None) -> float:
-    """Export the model file ``model`` to ``out`` and return the parity check's largest difference."""
+def export_onnx(model: str | os.PathLike, out: str | os.PathLike, *, frames: np.ndarray | None = None,
+                int8: bool = False) -> float:
+    """Export the model file ``model`` to ``out`` (``int8``: its large weights in int8, poseau.models.onnx_graph)
+    and return the parity check's largest difference."""
     out = out_file(out)
     net = load_model(model)
-    data = onnx_bytes(net)
+    data = onnx_bytes(net, int8=int8)
     with atomic_path(out) as tmp:
         tmp.write_bytes(data)
     difference = parity(net, out, frames)

@@ -52,13 +52,13 @@ class Work:
     def signature(self) -> dict:
         """What an output's record must say for the output to count as done by this run; the model file and the
         device checked here, before any worker starts (a worker that cannot start has no error to show)."""
-        from poseau.models.locate import locate_model
+        from poseau.models.locate import runtime_file
 
         if self.options.device != "cpu":
             from poseau.models.devices import torch_device
 
             torch_device(self.options.device)
-        path = Path(locate_model(self.model))
+        path = runtime_file(self.model, self.options.runtime, self.options.device)[0]
         if not path.is_file():
             raise PoseauError(f"{path}: no such poseau model file")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -39,14 +39,15 @@ from poseau.progress import progress_bar
 
 class Predictor:
     """``model``: a shipped model's name (default: poseau's own, poseau.models.shipped), a model file, a run
-    folder, an .onnx file (runtime "onnx"), or a model or runner in memory. The options are PredictOptions':
-    ``runtime`` torch or onnx; ``device``; ``detector`` a name or a detector (default: the one that framed
+    folder, an .onnx file, or a model or runner in memory. The options are PredictOptions': ``runtime`` auto
+    (onnxruntime on the model's ONNX file where it has one, as the shipped models do, without importing torch),
+    torch or onnx; ``device``; ``detector`` a name or a detector (default: the one that framed
     the model's training faces); ``all_faces`` (default: the largest face); ``median`` filter width along
     each face's frames (1: none); ``crop_scale`` (default: the model's); ``detect_every``: on a video the
     detector runs on every so many frames and the face is followed between; ``batch_size`` faces per network
     call. ``progress``: a progress bar per input."""
 
-    def __init__(self, model=DEFAULT_MODEL, *, runtime: str = "torch", device: str = "cpu", detector=None,
+    def __init__(self, model=DEFAULT_MODEL, *, runtime: str = "auto", device: str = "cpu", detector=None,
                  all_faces: bool = False, median: int = 1, crop_scale: float | None = None,
                  detect_every: int = DETECT_EVERY, batch_size: int | None = None, progress: bool = False):
         self.options = PredictOptions(runtime=runtime, device=device, detector=detector, all_faces=all_faces,

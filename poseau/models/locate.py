@@ -1,9 +1,10 @@
 """Where a model reference points: the one place that turns a shipped model's name, a training run folder, a
-model file or an exported .onnx file into the file to read."""
+model file or an exported .onnx file into the file to read, and the runtime that reads it."""
 
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 from poseau.errors import PoseauError
@@ -30,3 +31,20 @@ def locate_model(model: str | os.PathLike) -> Path:
 
 def is_onnx(model: str | os.PathLike) -> bool:
     return Path(model).suffix.lower() == ONNX_SUFFIX
+
+
+def runtime_file(model: str | os.PathLike, runtime: str, device: str = "cpu") -> tuple[Path, str]:
+    """The file that ``runtime`` ("auto", "torch" or "onnx") reads for ``model``, and the runtime it is read with
+    ("torch" or "onnx"). "auto": a shipped model's ONNX file (model.onnx beside model.pt) where onnxruntime is
+    installed and the device is the CPU, an .onnx file as it is, otherwise the PyTorch file; "onnx" on a PyTorch
+    file: that file (exported in memory by the caller)."""
+    if is_onnx(model):
+        if runtime == "torch":
+            raise PoseauError(f"{model}: an ONNX file runs on onnxruntime (--runtime auto or onnx), not torch")
+        return Path(model), "onnx"
+    name = str(model)
+    if name in SHIPPED and not Path(name).exists() and runtime != "torch" and device == "cpu":
+        onnx = SHIPPED[name].onnx
+        if onnx.is_file() and find_spec("onnxruntime") is not None:
+            return onnx, "onnx"
+    return locate_model(model), "torch" if runtime == "auto" else runtime

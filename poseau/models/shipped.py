@@ -3,6 +3,7 @@ default model of `poseau predict`.
 
 Each lives in its own folder of poseau/weights/:
     model.pt       the model file (large weights in int8, the rest in half precision; `load_model` reads it)
+    model.onnx     the same network for onnxruntime, its int8 weights the same (`poseau predict`'s default path)
     MODEL_CARD.md  what it was trained on, how to make it again, licences, intended use, limits and scores
     scores.json    the scores the card shows, as its recipe (`poseau pretrain`) measured them
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
-MODEL_FILE, CARD_FILE, SCORES_FILE = "model.pt", "MODEL_CARD.md", "scores.json"
+MODEL_FILE, ONNX_FILE, CARD_FILE, SCORES_FILE = "model.pt", "model.onnx", "MODEL_CARD.md", "scores.json"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class ShippedModel:
     @property
     def path(self) -> Path:
         return self.folder / MODEL_FILE
+
+    @property
+    def onnx(self) -> Path:
+        return self.folder / ONNX_FILE
 
     @property
     def card(self) -> Path:
