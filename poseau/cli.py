@@ -133,7 +133,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if not inputs:
         raise PoseauError("no inputs: give videos, images or folders, or --list FILE")
     out_folder(args.out)  # checked before the model loads
-    work = Work(args.model, from_options(PredictOptions, args), fps=args.fps, plot=args.plot)
+    work = Work(args.model, from_options(PredictOptions, args), fps=args.fps, plot=args.plot, overlay=args.overlay)
     engine = None
     if batch.ray:
         from poseau.infer.ray_engine import RayEngine
@@ -296,6 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(p, BatchOptions)
     p.add_argument("--fps", type=typed("fps", float), default=SEQUENCE_FPS,
                    help=f"frame rate of image sequences, for timestamps (default: {SEQUENCE_FPS})")
+    p.add_argument("--overlay", action="store_true", help="also NAME_overlay.mp4 for each video: its frames with the "
+                   "face box, the AU intensities as bars and the pose group drawn on them")
     p.add_argument("--plot", action=argparse.BooleanOptionalAction, default=True,
                    help="a PNG of the intensities over time for each video and sequence")
     p.set_defaults(func=cmd_predict)

@@ -339,3 +339,63 @@ def test_int8_export_stores_the_large_weights_in_a_quarter_of_the_bytes_and_pred
     faces = np.random.default_rng(2).integers(0, 256, (5, 64, 64), dtype=np.uint8)
     np.testing.assert_allclose(OnnxRunner(tmp_path / "int8.onnx").predict(faces)[0],
                                load_model(tmp_path / "m.pt").predict(faces)[0], atol=1e-4)
+
+
+def bar_lengths(frame: np.ndarray, aus: int, size: dict) -> list[int]:
+    """The bars' lengths in pixels of an overlay frame's first panel, read back from their colour."""
+    from poseau.infer.overlay import BAR
+
+    start = size["left"] + size["label"]
+    lengths = []
+    for i in range(aus):
+        middle = size["top"] + i * size["row"] + size["row"] // 2
+        band = frame[middle, start:start + size["bar"] + 1].astype(int)
+        lengths.append(int((np.abs(band - BAR).sum(1) < 90).sum()))
+    return lengths
+
+
+def test_the_overlay_has_every_frame_of_the_video_and_bars_that_follow_the_csv(model_file, tmp_path):
+    from poseau.data.video import VideoWriter, count_frames, frame_rate, read_frames
+    from poseau.infer.batch import Work, predict_batch
+    from poseau.infer.inputs import gather_inputs
+    from poseau.infer.overlay import NO_FACE, layout
+    from poseau.infer.predictor import Predictor
+    from poseau.options import PredictOptions
+
+    rng = np.random.default_rng(3)
+    bright = [i not in (5, 6, 14) for i in range(24)]
+    frames = [np.clip(rng.normal(150 if b else 20, 45, (240, 320, 3)), 0, 255).astype(np.uint8) for b in bright]
+    with VideoWriter(tmp_path / "v.mp4", (320, 240), fps=30) as writer:  # textures that move the network's output
+        for frame in frames:
+            writer.write(frame)
+    predictor = Predictor(model_file, detector=BrightFace(), detect_every=1)
+    work = Work(str(model_file), PredictOptions(), plot=False)
+    first = predict_batch(gather_inputs([tmp_path / "v.mp4"]), tmp_path / "out", work, predictor=predictor,
+                          progress=False)
+    assert not (tmp_path / "out" / "v_overlay.mp4").exists()
+    work = Work(str(model_file), PredictOptions(), plot=False, overlay=True)
+    again = predict_batch(gather_inputs([tmp_path / "v.mp4"]), tmp_path / "out", work, predictor=predictor,
+                          progress=False)
+    assert first.count("done") == again.count("done") == 1  # a run without the overlay does not count as done
+    overlay = read_frames(tmp_path / "out" / "v_overlay.mp4")
+    assert len(overlay) == count_frames(tmp_path / "v.mp4") == 24 and overlay.shape[1:3] == (240, 320)
+    assert frame_rate(tmp_path / "out" / "v_overlay.mp4") == pytest.approx(30)
+    table, size = pd.read_csv(tmp_path / "out" / "v.csv"), layout(240)
+    drawn, expected = [], []
+    for frame, (_, row) in zip(overlay, table.iterrows(), strict=True):
+        lengths = bar_lengths(frame, 2, size)
+        red = (np.abs(frame[: 3 * size["row"]].astype(int) - NO_FACE).sum(2) < 90).sum()
+        if row["success"] == 1:
+            drawn += lengths
+            expected += [size["bar"] * row[c] / 5 for c in ("AU06_r", "AU12_r")]
+            assert red == 0
+        else:
+            assert lengths == [0, 0] and red > 20  # "no face", and no bars
+    drawn, expected = np.array(drawn), np.array(expected)
+    assert np.abs(drawn - expected).max() <= 3 and np.ptp(expected) > 10  # bars of the CSV's values, which vary
+    live = predictor.frames(frames, fps=30)  # frames in memory: the same drawing, uncompressed
+    pictures = list(predictor.overlay(frames, live, fps=30))
+    assert len(pictures) == 24 and pictures[0].shape == frames[0].shape and not np.array_equal(pictures[0], frames[0])
+    found = live[live["success"] == 1]
+    assert [bar_lengths(pictures[i], 2, size) for i in found.index[:3]] == [
+        [round(size["bar"] * found.loc[i, c] / 5) for c in ("AU06_r", "AU12_r")] for i in found.index[:3]]

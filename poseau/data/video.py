@@ -15,17 +15,23 @@ from poseau.errors import PoseauError
 
 
 class VideoWriter:
-    """H.264 mp4 writer of RGB uint8 frames whose bytes depend only on the frames (checked by the tests)."""
+    """H.264 mp4 writer of RGB uint8 frames whose bytes depend only on the frames (checked by the tests).
+    ``size``: the side of square frames, or (width, height), each even (H.264's 4:2:0 colour halves both);
+    ``fps``: frames per second, a whole number or not (29.97 is written as 30000/1001)."""
 
-    def __init__(self, path: str | os.PathLike, size: int, fps: int = 25, crf: int = 18):
+    def __init__(self, path: str | os.PathLike, size: int | tuple[int, int], fps: float = 25, crf: int = 18):
         self.path = Path(path)
+        width, height = (size, size) if isinstance(size, int) else size
+        if width % 2 or height % 2:
+            raise PoseauError(f"{self.path}: H.264 frames need an even width and height, not {width}x{height}")
+        rate = Fraction(fps).limit_denominator(1001)
         self._container = av.open(str(self.path), mode="w", format="mp4")
-        self._stream = self._container.add_stream("libx264", rate=Fraction(fps))
+        self._stream = self._container.add_stream("libx264", rate=rate)
         # Frames are stamped in 1/fps. Not the stream's time base: the mp4 muxer changes that to 1/12800 on
         # the first packet, which once stamped every frame ~0 and made the muxer refuse frame 258.
-        self._time_base = Fraction(1, fps)
+        self._time_base = 1 / rate
         self._stream.codec_context.time_base = self._time_base
-        self._stream.width = self._stream.height = size
+        self._stream.width, self._stream.height = width, height
         self._stream.pix_fmt = "yuv420p"
         self._stream.codec_context.thread_count = 1
         # zerolatency: no lookahead or macroblock tree, whose output was seen to vary from run to run

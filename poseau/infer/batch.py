@@ -3,6 +3,7 @@ updated as each input finishes, and a run that resumes where a killed one stoppe
 
     OUT/<key's folders>/<name>.csv   the input's table (poseau.infer.predict), written whole or not at all
     OUT/<key's folders>/<name>.png   its intensities over time (videos and image sequences, ``plot``)
+    OUT/<key's folders>/<name>_overlay.mp4  the video with what was measured drawn on it (videos, ``overlay``)
     OUT/<key's folders>/<name>.json  its record: what made it (the model file's SHA-256, the options), frames,
                                      faces, seconds; written last, so an output without one is not done
     OUT/index.csv                    one row per input: input, output, frames, faces, seconds, status (done,
@@ -48,6 +49,7 @@ class Work:
     options: PredictOptions
     fps: float = SEQUENCE_FPS
     plot: bool = True
+    overlay: bool = False
 
     def signature(self) -> dict:
         """What an output's record must say for the output to count as done by this run; the model file and the
@@ -97,15 +99,18 @@ def record_path(item: Input, out: Path) -> Path:
     return item.output(out, ".json")
 
 
-def done_record(item: Input, out: Path, signature: dict) -> dict | None:
-    """Its record, where its table and record are there and the record says this run's model and options."""
+def done_record(item: Input, out: Path, signature: dict, overlay: bool = False) -> dict | None:
+    """Its record, where its table and record are there, the record says this run's model and options, and the
+    overlay video is there where one is asked for."""
     try:
         record = json.loads(record_path(item, out).read_text())
     except (OSError, ValueError):
         return None
-    return record if record.get("signature") == signature and item.output(out).is_file() else None
+    wanted = [item.output(out)] + ([item.output(out, OVERLAY_SUFFIX)] if overlay and item.kind == "video" else [])
+    return record if record.get("signature") == signature and all(p.is_file() for p in wanted) else None
 
 
+OVERLAY_SUFFIX = "_overlay.mp4"
 _WORKER: dict = {}
 
 
@@ -121,12 +126,16 @@ def _predictor():
 
 
 def _finish(item: Input, out: Path, work: Work, signature: dict, table, started: float) -> Outcome:
-    """Write the input's table, plot and record (the record last), and say what was done."""
+    """Write the input's table, plot, overlay and record (the record last), and say what was done."""
     from poseau.infer.outputs import plot_intensities, write_csv
 
     csv = write_csv(table, item.output(out))
     if work.plot and item.kind != "image":
         plot_intensities(table, item.output(out, ".png"), f"{item.path.name}: AU intensity (0-5) per frame")
+    if work.overlay and item.kind == "video":
+        from poseau.infer.overlay import write_overlay
+
+        write_overlay(item.path, table, item.output(out, OVERLAY_SUFFIX), _predictor().aus)
     frames, faces = int(table["frame"].nunique()), int(table.loc[table["success"] == 1, "frame"].nunique())
     seconds = time.perf_counter() - started
     write_text_atomic(record_path(item, out), json.dumps({"input": str(item.path), "key": item.key,
@@ -263,7 +272,7 @@ def predict_batch(inputs: list[Input], out: str | os.PathLike, work: Work, *, jo
     outcomes: dict[str, Outcome] = {}
     todo: list[Input] = []
     for item in chosen:
-        if record := done_record(item, out, signature):
+        if record := done_record(item, out, signature, work.overlay):
             outcomes[item.key] = Outcome(item.key, str(item.path), str(item.output(out).relative_to(out)), "skipped",
                                          record["frames"], record["faces"], record["seconds"])
         else:

@@ -108,6 +108,15 @@ class Predictor:
         total = len(frames) if hasattr(frames, "__len__") else None
         return self._table(_numbered(frames, fps, name), name, total, self.options.detect_every)
 
+    def overlay(self, frames: Iterable[np.ndarray], table: pd.DataFrame, *, fps: float = SEQUENCE_FPS) -> \
+            Iterator[np.ndarray]:
+        """Each of ``frames`` (as given to ``frames``) with its rows of ``table`` drawn on it: the face box, the AU
+        intensities as bars on 0-5, the pose group, the time (poseau.infer.overlay; `predict --overlay` writes
+        the same for a video)."""
+        from poseau.infer.overlay import overlay_frames
+
+        return overlay_frames(_numbered(frames, fps, "frames"), table, self.aus)
+
     def faces(self, crops) -> pd.DataFrame:
         """The table of face crops you cut yourself, framed as the model's own crops are (a square of
         ``crop_scale`` x the face box around it): a (B, H, W) or (B, H, W, 3) uint8 array or a list of (H, W)
