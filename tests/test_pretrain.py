@@ -4,6 +4,7 @@ compact model with its scores and model card, and a second run that reuses what 
 import json
 import shlex
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -16,7 +17,7 @@ from poseau.data.store import FrameStore
 from poseau.errors import PoseauError
 from poseau.evaluate.predictions import partition_rows, predict_store
 from poseau.models.checkpoint import load_model, read_checkpoint
-from poseau.models.shipped import CARD_FILE, MODEL_FILE, SCORES_FILE
+from poseau.models.shipped import CARD_FILE, MODEL_FILE, ONNX_FILE, SCORES_FILE
 from poseau.options import from_options
 from poseau.recipes import PretrainConfig
 
@@ -37,6 +38,10 @@ def test_pretrain_writes_the_model_to_ship_with_its_scores_and_card(face_model_f
     assert all(m["int8_scales"] and m["state_dict"][k].dtype == torch.int8 for m in shipped["members"]
                for k in m["int8_scales"])
     assert (folder / MODEL_FILE).stat().st_size < 0.4 * (out / "mixed.pt").stat().st_size
+    from poseau.infer.onnx_runner import OnnxRunner  # beside it the same network for predict's default path
+
+    faces = np.random.default_rng(0).integers(0, 256, (4, 32, 32), dtype=np.uint8)
+    np.testing.assert_allclose(OnnxRunner(folder / ONNX_FILE).predict(faces)[0], model.predict(faces)[0], atol=1e-4)
     scores = json.loads((folder / SCORES_FILE).read_text())
     holdout = json.loads((out / "holdout" / "mixed" / "metrics.json").read_text())
     assert scores["synthetic_holdout"]["icc"] == pytest.approx(holdout["mean"]["icc"])
