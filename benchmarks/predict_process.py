@@ -6,7 +6,8 @@ best run of each counts:
   default            onnxruntime on the shipped model's model.onnx, torch never imported
   --runtime torch    the same model file in PyTorch
   --detect-every 1   the default path with the face detected on every frame instead of followed between
-  OpenFace           FeatureExtraction -aus -pose (CLNF), where $OPENFACE_BIN names a build
+  OpenFace           FeatureExtraction -aus -pose -mloc model/main_clnf_general.txt (CLNF; the snapshot's
+                     build has no CEN patch experts), where $OPENFACE_BIN names a build
                      (../shared/tools/build_openface.sh), run from its folder so that its models resolve
 
 Ratios are each variant's speed over OpenFace's where it ran, else over --runtime torch's. Then one image end to
@@ -59,7 +60,8 @@ def openface_command(video: Path, out: str) -> tuple[list[str], str] | None:
     if not binary:
         return None
     path = Path(binary).resolve()
-    return [str(path), "-f", str(video.resolve()), "-out_dir", out, "-aus", "-pose", "-q"], str(path.parent)
+    return [str(path), "-f", str(video.resolve()), "-out_dir", out, "-aus", "-pose", "-q", "-mloc",
+            "model/main_clnf_general.txt"], str(path.parent)
 
 
 def main() -> None:

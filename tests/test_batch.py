@@ -107,7 +107,7 @@ def test_a_worker_killed_mid_run_has_its_input_retried(tree, model_file, referen
         deadline = time.time() + 60
         while time.time() < deadline and not killed:
             children = multiprocessing.active_children()
-            if children and not list((tmp_path / "out").rglob("*.json")) and time.time() - start > 0.5:
+            if children and time.time() - start > 0.5:  # the worker, while the run goes on (it started it)
                 os.kill(children[0].pid, signal.SIGKILL)
                 killed.append(children[0].pid)
             time.sleep(0.05)

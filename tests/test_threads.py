@@ -21,13 +21,14 @@ def test_single_threaded_reaches_every_thread_pool_loaded_or_bundled():
     assert all(n == 1 for _, n in pools) and opencv == 1
 
 
-def test_predict_asks_for_sleeping_openmp_threads_before_torch_loads_unless_told_otherwise(tmp_path):
-    """Checked in a fresh process: the policy is read once, when an OpenMP runtime loads (with torch)."""
+def test_predict_asks_for_sleeping_openmp_threads_before_openmp_loads_unless_told_otherwise(tmp_path):
+    """Checked in a fresh process: the policy is read once, when an OpenMP runtime loads (predict's is yuface's
+    bundled libgomp: it no longer imports torch)."""
     code = ("import os, sys\n"
             "seen = []\n"
             "class Watch:\n"
             "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name == 'torch' and not seen:\n"
+            "        if name == 'yuface' and not seen:\n"
             "            seen.append(os.environ.get('OMP_WAIT_POLICY'))\n"
             "sys.meta_path.insert(0, Watch())\n"
             "from poseau.cli import main\n"
@@ -38,4 +39,4 @@ def test_predict_asks_for_sleeping_openmp_threads_before_torch_loads_unless_told
             {"OMP_WAIT_POLICY": given} if given else {})
         out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], capture_output=True, text=True,
                              env=env, cwd=tmp_path).stdout.strip()
-        assert out == repr([expected])  # the policy in place when torch was first imported
+        assert out == repr([expected])  # the policy in place when yuface was first imported

@@ -33,7 +33,7 @@ from pathlib import Path
 from poseau.errors import PoseauError
 from poseau.fileio import write_text_atomic
 from poseau.infer.inputs import Input, in_shard
-from poseau.options import SEQUENCE_FPS, PredictOptions
+from poseau.options import SEQUENCE_FPS, PredictOptions, segment_step
 from poseau.threads import cores, limit_threads
 
 log = logging.getLogger(__name__)
@@ -183,10 +183,6 @@ def join_pieces(pieces: list, median: int, source: str):
     return finished_table(pd.concat(pieces, ignore_index=True), source, median)
 
 
-def segment_step() -> int:
-    return _predictor().segment_step
-
-
 @dataclass
 class Task:
     item: Input
@@ -217,7 +213,11 @@ class _Local:
                                       initargs=self.args)
 
     def submit(self, fn, *args) -> cf.Future:
-        return self.pool.submit(fn, *args)
+        try:
+            return self.pool.submit(fn, *args)
+        except BrokenProcessPool:  # a worker died while the pool had nothing to do: a new pool takes the task
+            self.restart()
+            return self.pool.submit(fn, *args)
 
     def restart(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -225,6 +225,32 @@ class _Local:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Shared:
+    """``jobs`` lanes: one in this process, a thread with a Predictor of its own (this process has loaded most of
+    what a worker loads, and waits anyway), and a pool of ``jobs`` - 1 worker processes; the lane here takes a task
+    whenever it is free. One spawned worker fewer: a 1008-frame video cut in two took about 7.3 CPU-s with two
+    workers and 6.6 with one worker and this lane, 4.1 s wall instead of 4.5 (benchmarks/README.md)."""
+
+    def __init__(self, work: Work, jobs: int, threads: int):
+        self.pool = _Local(work, jobs - 1, threads)
+        self.here = cf.ThreadPoolExecutor(1, thread_name_prefix="poseau-lane", initializer=_start_worker,
+                                          initargs=(work, threads))
+        self.busy: cf.Future | None = None
+
+    def submit(self, fn, *args) -> cf.Future:
+        if self.busy is None or self.busy.done():
+            self.busy = self.here.submit(fn, *args)
+            return self.busy
+        return self.pool.submit(fn, *args)
+
+    def restart(self) -> None:
+        self.pool.restart()
+
+    def close(self) -> None:
+        self.here.shutdown(wait=True, cancel_futures=True)
+        self.pool.close()
 
 
 class _InProcess:
@@ -291,7 +317,7 @@ def predict_batch(inputs: list[Input], out: str | os.PathLike, work: Work, *, jo
 
     write_index()
     if todo:
-        pool = engine or (_InProcess(work, predictor) if jobs == 1 else _Local(work, jobs, max(1, cores() // jobs)))
+        pool = engine or (_InProcess(work, predictor) if jobs == 1 else _Shared(work, jobs, max(1, cores() // jobs)))
         try:
             _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, progress_bar(progress))
         finally:
@@ -313,7 +339,7 @@ def _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, 
 
     tasks: deque[Task] = deque()
     cut = len(todo) < jobs and any(_worth_cutting(item, totals, work) for item in todo)
-    step = pool.submit(segment_step).result() if cut else 0
+    step = segment_step(work.options.detect_every, work.options.batch_size)  # planned before any worker starts
     for item in todo:
         count = -(-jobs // len(todo)) if cut and _worth_cutting(item, totals, work) else 1
         if count > 1:

@@ -25,6 +25,9 @@ class OnnxRunner:
         source = path if isinstance(path, bytes) else str(path)
         where = "the exported model" if isinstance(path, bytes) else str(path)
         options = ort.SessionOptions()
+        # the process's share of the cores, as poseau.threads.limit_threads says it to OpenMP libraries; else
+        # onnxruntime's default, every physical core
+        options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
         # no busy-waiting between calls: the decoding and detection thread needs those cycles (measured)
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         # int8 weights (onnx_graph's int8 files) folded into float ones once, at the start, not run as QDQ

@@ -11,7 +11,6 @@ Every method returns the table `poseau predict` writes (columns in poseau.infer.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -22,7 +21,6 @@ import pandas as pd
 from poseau.data.video import count_frames
 from poseau.errors import PoseauError
 from poseau.infer.predict import (
-    default_batch,
     finished_table,
     model_detector,
     predict_frames,
@@ -33,7 +31,7 @@ from poseau.infer.predict import (
 from poseau.infer.runners import load_runner
 from poseau.infer.sources import Frame, image_files, image_frames, video_frames
 from poseau.models.shipped import DEFAULT_MODEL
-from poseau.options import DETECT_EVERY, SEQUENCE_FPS, PredictOptions, check_options
+from poseau.options import DETECT_EVERY, SEQUENCE_FPS, PredictOptions, check_options, segment_step
 from poseau.progress import progress_bar
 
 
@@ -84,9 +82,8 @@ class Predictor:
 
     @property
     def segment_step(self) -> int:
-        """Where a video may be cut into pieces that equal the whole: multiples of the detector's step and of the
-        network's batch."""
-        return math.lcm(max(1, self.options.detect_every), self.options.batch_size or default_batch(self.runner.size))
+        """Where a video may be cut into pieces that equal the whole (poseau.infer.predict.segment_step)."""
+        return segment_step(self.options.detect_every, self.options.batch_size)
 
     def images(self, paths, *, fps: float = SEQUENCE_FPS) -> pd.DataFrame:
         """The table of images: a file, a list of files, or a folder (an image sequence in name order, at ``fps``
