@@ -113,13 +113,17 @@ class PretrainConfig(DemoConfig):
     synthetic faces rendered with seeds the recipe never trains or selects on, and the model file to ship."""
 
     FILE: ClassVar[str] = "pretrain.yaml"
-    name: str = option("poseau-au7-v1", "the shipped model's name (a folder name)")
+    name: str = option("poseau-au7-v2", "the shipped model's name (a folder name)")
     train_subjects: int = option(400, "training identities", rule=AT_LEAST_1)
     valid_subjects: int = option(40, "identities that pick the mixed model", rule=AT_LEAST_1)
     test_subjects: int = option(40, "the recipe's own test identities", rule=AT_LEAST_1)
     frames: int = option(12, "frames per sequence", rule=at_least(3))
     reduce: int = option(128, "2x2x1280 -> 2x2x128 before FC 256: 0.13M weights per head, not 1.3M",
                          rule=AT_LEAST_0)
+    wrinkles: float = option(1.5, "depth of the AUs' wrinkles and bulges in the renders (v2; v1 had none)",
+                             rule=AT_LEAST_0)
+    ema: float = option(0.99, "decay of a moving average of the weights kept as the model (v2; v1 had none)",
+                        rule=FRACTION)
     per_class: int = option(60, "7560 frames per epoch, drawn afresh each epoch from 43200", rule=AT_LEAST_1)
     val_per_class: int = option(20, "the same for validation", rule=AT_LEAST_1)
     max_epochs: int = option(20, "epochs per stage", rule=AT_LEAST_1)
