@@ -16,15 +16,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from poseau.constants import INTENSITY_MAX, POSE_COLUMNS, POSE_GROUPS, intensity_column
+from poseau.constants import POSE_COLUMNS, POSE_GROUPS, intensity_column
 from poseau.data.video import VideoWriter, frame_rate
 from poseau.fileio import atomic_path
 from poseau.infer.predict import BOX_COLUMNS
 from poseau.infer.sources import video_frames
+from poseau.scales import intensity_to_unit, unit_to_pixels
 
-BAR = (255, 140, 0)     # RGB: the bars, one colour that stays apart from skin after compression
-BOX = (0, 220, 90)
-NO_FACE = (255, 40, 40)
+
+def colour(red: float, green: float, blue: float) -> tuple[int, int, int]:
+    """An RGB colour given on 0-1, in pixel values."""
+    return tuple(int(v) for v in unit_to_pixels(np.array([red, green, blue])))
+
+
+BAR = colour(1.0, 0.55, 0.0)    # the bars: one colour that stays apart from skin after compression
+BOX = colour(0.0, 0.86, 0.35)
+NO_FACE = colour(1.0, 0.16, 0.16)
+TEXT = colour(1.0, 1.0, 1.0)
 PANEL_ALPHA = 0.55      # how dark the panel behind the bars is
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -57,7 +65,7 @@ def draw_frame(image: np.ndarray, faces: Sequence[dict], aus: Sequence[str], tim
                     thick + 1)
     if timestamp is not None and np.isfinite(timestamp):
         cv2.putText(out, f"{timestamp:.2f} s", (size["left"], out.shape[0] - size["row"] // 2), FONT, scale,
-                    (255, 255, 255), thick)
+                    TEXT, thick)
     return out
 
 
@@ -72,18 +80,18 @@ def _panel(out: np.ndarray, face: dict, aus: Sequence[str], left: int, size: dic
     for i, au in enumerate(aus):
         value = float(face.get(intensity_column(au), np.nan))
         y = top + i * row
-        cv2.putText(out, au, (x0 + 2, y + row - row // 4), FONT, scale, (255, 255, 255), thick)
+        cv2.putText(out, au, (x0 + 2, y + row - row // 4), FONT, scale, TEXT, thick)
         start = x0 + size["label"]
         if np.isfinite(value):
-            length = round(size["bar"] * min(max(value, 0.0), INTENSITY_MAX) / INTENSITY_MAX)  # pixels
+            length = round(size["bar"] * float(np.clip(intensity_to_unit(value), 0, 1)))  # pixels
             if length:
                 cv2.rectangle(out, (start, y + row // 5), (start + length - 1, y + row - row // 5), BAR, -1)
             cv2.putText(out, f"{value:.1f}", (start + size["bar"] + 3, y + row - row // 4), FONT, scale,
-                        (255, 255, 255), thick)
+                        TEXT, thick)
     if has_pose:
         group = int(np.argmax(pose))
         cv2.putText(out, f"pose {POSE_GROUPS[group]} {pose[group]:.2f}",
-                    (x0 + 2, top + len(aus) * row + row - row // 4), FONT, scale, (255, 255, 255), thick)
+                    (x0 + 2, top + len(aus) * row + row - row // 4), FONT, scale, TEXT, thick)
 
 
 def overlay_frames(frames: Iterable, table, aus: Sequence[str]) -> Iterator[np.ndarray]:
