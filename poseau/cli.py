@@ -296,8 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(p, BatchOptions)
     p.add_argument("--fps", type=typed("fps", float), default=SEQUENCE_FPS,
                    help=f"frame rate of image sequences, for timestamps (default: {SEQUENCE_FPS})")
-    p.add_argument("--overlay", action=argparse.BooleanOptionalAction, default=False, help="also NAME_overlay.mp4 for each video: its frames with the "
-                   "face box, the AU intensities as bars and the pose group drawn on them")
+    p.add_argument("--overlay", action=argparse.BooleanOptionalAction, default=False,
+                   help="also NAME_overlay.mp4 for each video: its frames with the face box, the AU intensities as "
+                   "bars and the pose group drawn on them")
     p.add_argument("--plot", action=argparse.BooleanOptionalAction, default=True,
                    help="a PNG of the intensities over time for each video and sequence")
     p.set_defaults(func=cmd_predict)
