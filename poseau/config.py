@@ -45,6 +45,7 @@ from poseau.options import (
 
 LOOKS: tuple[str, ...] = ("studio", "varied")  # presets of the synthetic renders (poseau.synth.variation)
 ACTIVE_FRACTION = 0.45  # the share of frames in which a sequence's expression events move each AU (0: neutral)
+LANDMARK_WEIGHT = 10.0  # of a landmark head's loss beside the AUs': the two about equal early in training
 STAGE_NAMES = tuple(dict.fromkeys(s for stages in STAGES.values() for s in stages))
 
 
@@ -152,8 +153,9 @@ class TrainConfig:
     momentum: float = option(0.0, "SGD momentum", rule=FRACTION)
     weight_decay: float = option(0.0, "weight decay", rule=AT_LEAST_0)
     alpha: float = option(0.05, "weight of the pose cross-entropy in the joint stage", rule=AT_LEAST_0)
-    landmark_weight: float = option(10.0, "weight of the landmark loss beside the AU loss, for a model with a "
-                                    "landmark head (10: the two about equal early in training)", rule=AT_LEAST_0)
+    landmark_weight: float = option(LANDMARK_WEIGHT, "weight of the landmark loss beside the AU loss, for a model "
+                                    "with a landmark head (10: the two about equal early in training)",
+                                    rule=AT_LEAST_0)
     augment: bool = option(False, "mirror and shift the training frames (poseau.train.augment)")
     degrade: bool = option(False, "vary the training frames' box scale and roll, blur, noise and JPEG as cameras "
                            "and detectors do (poseau.train.augment)")

@@ -8,7 +8,16 @@ import os
 from dataclasses import dataclass
 from typing import ClassVar
 
-from poseau.config import ACTIVE_FRACTION, LOOKS, ModelConfig, PrepareConfig, SynthConfig, TrainConfig, check_config
+from poseau.config import (
+    ACTIVE_FRACTION,
+    LANDMARK_WEIGHT,
+    LOOKS,
+    ModelConfig,
+    PrepareConfig,
+    SynthConfig,
+    TrainConfig,
+    check_config,
+)
 from poseau.constants import AUS, BACKBONE_NAMES, MODEL_KINDS, OPTIMIZERS, SCHEDULES, STAGES
 from poseau.options import (
     ABOVE_0,
@@ -50,6 +59,8 @@ class DemoConfig:
                          rule=AT_LEAST_0)
     landmarks: bool = option(False, "a landmark head trained beside the AUs on where the renders' 68 landmarks "
                              "fall (geometry as a second task)")
+    landmark_weight: float = option(LANDMARK_WEIGHT, "weight of the landmark head's loss beside the AUs'",
+                                    rule=AT_LEAST_0)
     weights: str = option("imagenet", "backbone start: imagenet, a weights file, or none")
     per_class: int = option(30, "frames per view, AU and class in a training draw (30: 3780 frames an epoch)",
                             rule=AT_LEAST_1)
@@ -103,6 +114,7 @@ class DemoConfig:
                            optimizer=self.optimizer, lr=self.lr, max_epochs=self.max_epochs,
                            patience=self.patience, seed=self.seed, augment=self.augment, degrade=self.degrade,
                            ema=self.ema, redraw=self.redraw, schedule=self.schedule,
+                           landmark_weight=self.landmark_weight,
                            stages=self.dependent_stages if kind == "pose-dependent" else ())
 
 
