@@ -44,8 +44,7 @@ def routed(per_group: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
 
 def landmark_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """pred, target (B, 68, 2), target NaN where unknown -> the Euclidean loss over the known coordinates."""
-    known = torch.isfinite(target)
-    return torch.where(known, pred - torch.nan_to_num(target), 0).pow(2).sum() / (2 * pred.numel())
+    return euclidean(pred, torch.nan_to_num(target), torch.isfinite(target).to(pred.dtype))
 
 
 def stage_loss(stage: str, out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], alpha: float,
