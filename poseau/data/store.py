@@ -94,7 +94,7 @@ class FrameStore:
         """(N, 68, 2) landmarks on 0-1 of each frame, or None for a store prepared without them."""
         if not self.meta.get("landmarks"):
             return None
-        return np.load(self.path / "landmarks.npy", mmap_mode="r")
+        return np.load(self.path / LANDMARKS, mmap_mode="r")
 
     @cached_property
     def preprocessing(self) -> Preprocessing:

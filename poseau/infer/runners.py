@@ -17,7 +17,7 @@ import numpy as np
 from poseau.constants import RUNTIMES
 from poseau.errors import PoseauError
 from poseau.infer.onnx_runner import OnnxRunner
-from poseau.models.locate import runtime_file
+from poseau.models.locate import is_onnx, runtime_file
 
 
 def inference_copy(model):
@@ -55,7 +55,7 @@ def load_runner(model, *, runtime: str = "auto", device: str = "cpu") -> TorchRu
         raise PoseauError(f"unknown runtime {runtime!r} (known: {', '.join(RUNTIMES)})")
     if isinstance(model, str | os.PathLike):
         path, runtime = runtime_file(model, runtime, device)
-        if runtime == "onnx" and path.suffix == ".onnx":
+        if runtime == "onnx" and is_onnx(path):
             return OnnxRunner(path)
         from poseau.models.checkpoint import load_model
 

@@ -9,21 +9,24 @@ from pathlib import Path
 
 from poseau.errors import PoseauError
 from poseau.models.runs import RunFiles
-from poseau.models.shipped import SHIPPED
+from poseau.models.shipped import SHIPPED, ShippedModel
 
 ONNX_SUFFIX = ".onnx"
+
+
+def shipped_model(model: str | os.PathLike) -> ShippedModel | None:
+    """The shipped model ``model`` names, unless a path of that name exists."""
+    return SHIPPED.get(str(model)) if not Path(model).exists() else None
 
 
 def locate_model(model: str | os.PathLike) -> Path:
     """The file of ``model``: a shipped model's name (unless a path of that name exists), a run folder's
     model.pt, or ``model`` itself as a path (a model file, or an .onnx file)."""
-    name = str(model)
-    if name in SHIPPED and not Path(name).exists():
-        path = SHIPPED[name].path
-        if not path.is_file():
-            raise PoseauError(f"{name}: the shipped model's file {path} is missing from this installation; "
+    if (shipped := shipped_model(model)) is not None:
+        if not shipped.path.is_file():
+            raise PoseauError(f"{model}: the shipped model's file {shipped.path} is missing from this installation; "
                               "reinstall poseau, or give a model file with --model")
-        return path
+        return shipped.path
     if Path(model).is_dir() and RunFiles.is_run(model):
         return RunFiles(model).model
     return Path(model)
@@ -42,9 +45,8 @@ def runtime_file(model: str | os.PathLike, runtime: str, device: str = "cpu") ->
         if runtime == "torch":
             raise PoseauError(f"{model}: an ONNX file runs on onnxruntime (--runtime auto or onnx), not torch")
         return Path(model), "onnx"
-    name = str(model)
-    if name in SHIPPED and not Path(name).exists() and runtime != "torch" and device == "cpu":
-        onnx = SHIPPED[name].onnx
-        if onnx.is_file() and find_spec("onnxruntime") is not None:
-            return onnx, "onnx"
+    shipped = shipped_model(model)
+    if shipped is not None and runtime != "torch" and device == "cpu":
+        if shipped.onnx.is_file() and find_spec("onnxruntime") is not None:
+            return shipped.onnx, "onnx"
     return locate_model(model), "torch" if runtime == "auto" else runtime
