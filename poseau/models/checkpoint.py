@@ -18,6 +18,7 @@ selection scores) and "members", a list of the records above (without "train").
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from pathlib import Path
 
@@ -39,6 +40,12 @@ CHECKPOINT_FORMAT = 1
 # Smaller weights (depthwise and first convolutions) stay in half precision: in int8 they moved the demo's
 # mixed model's intensities by 0.094 on average (0-5), against 0.026 when only these large ones are int8.
 INT8_MIN_SIZE = 16384
+
+
+def kept_in_int8(shape: tuple[int, ...]) -> bool:
+    """Whether a floating weight of ``shape`` is stored as int8 with a scale per output channel (compact_record's
+    "int8", and the int8 ONNX file): a convolution or linear layer of INT8_MIN_SIZE values or more."""
+    return len(shape) >= 2 and math.prod(shape) >= INT8_MIN_SIZE
 
 
 def model_record(model: AUModel, *, train: dict | None = None) -> dict:
@@ -69,7 +76,7 @@ def compact_record(record: dict, precision: str = "half") -> dict:
         return {**record, "members": [compact_record(m, precision) for m in record["members"]]}
     state, scales = {}, {}
     for key, value in record["state_dict"].items():
-        if precision == "int8" and value.is_floating_point() and value.ndim >= 2 and value.numel() >= INT8_MIN_SIZE:
+        if precision == "int8" and value.is_floating_point() and kept_in_int8(tuple(value.shape)):
             scale = value.abs().flatten(1).amax(1).clamp(min=1e-12) / 127
             state[key] = torch.round(value / scale.view(-1, *[1] * (value.ndim - 1))).to(torch.int8)
             scales[key] = scale.half()

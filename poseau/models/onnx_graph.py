@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from poseau.errors import PoseauError
-from poseau.models.checkpoint import INT8_MIN_SIZE
+from poseau.models.checkpoint import kept_in_int8
 from poseau.models.model import IntensityModel
 from poseau.models.onnx_meta import META_FORMAT, META_KEY
 
@@ -79,7 +79,7 @@ def _int8_weights(proto) -> None:
     nodes = []
     for init in list(proto.graph.initializer):
         weight = numpy_helper.to_array(init)
-        if weight.dtype != np.float32 or weight.ndim < 2 or weight.size < INT8_MIN_SIZE:
+        if weight.dtype != np.float32 or not kept_in_int8(weight.shape):
             continue
         scale = (np.abs(weight.reshape(len(weight), -1)).max(1).clip(1e-12) / 127).astype(np.float32)
         values = np.round(weight / scale.reshape(-1, *[1] * (weight.ndim - 1))).clip(-127, 127).astype(np.int8)
