@@ -63,10 +63,7 @@ class Preprocessing:
     def __call__(self, image: np.ndarray, box: Box | None = None) -> np.ndarray:
         """(size, size) uint8 from an RGB or grey uint8 image; with face_crop, cut around the face ``box``
         (None: the whole image, as where no face was found)."""
-        grey = to_grey(image)
-        if self.face_crop and box is not None:
-            grey = crop(grey, square_box(box, self.crop_scale))
-        return equalize_resize(grey, self.size, self.equalize_histogram)
+        return equalize_resize(crop(to_grey(image), self.region(image.shape, box)), self.size, self.equalize_histogram)
 
     def region(self, shape: tuple[int, ...], box: Box | None = None) -> Box:
         """The part (x, y, w, h) of an image of ``shape`` that the call with ``box`` turns into the output."""
