@@ -36,6 +36,7 @@ VIEW_POSE_GROUP: dict[int, int] = {v: (v - 1) // 3 for v in VIEWS}
 MIRROR68: tuple[int, ...] = (*range(16, -1, -1), *range(26, 16, -1), 27, 28, 29, 30, 35, 34, 33, 32, 31,
                              45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40, *range(54, 47, -1),
                              *range(59, 54, -1), *range(64, 59, -1), 67, 66, 65)
+LANDMARK_SHAPE: tuple[int, int] = (len(MIRROR68), 2)  # a frame's landmarks: 68 of them, x and y
 
 # Columns of predictions tables and CSVs: an AU's intensity as OpenFace names it (AU12_r), and beside the
 # intensities the pose group probabilities.

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from poseau.config import PrepareConfig, from_dict, save_config, to_dict
-from poseau.constants import AUS
+from poseau.constants import AUS, LANDMARK_SHAPE
 from poseau.data.fera2017 import landmarks_path
 from poseau.data.index import KEY_COLUMNS, Problems, filter_index, labels_of, pose_groups, summary
 from poseau.data.preprocess import FaceFramer, Preprocessing
@@ -226,7 +226,9 @@ def _start_or_resume(out: Path, work: Path, plan: dict, shape: tuple[int, ...],
     write_text_atomic(plan_file, json.dumps(plan, indent=1))  # first, so that the folder is known as ours
     np.lib.format.open_memmap(frames, mode="w+", dtype=np.uint8, shape=shape).flush()
     if landmarks:
-        np.lib.format.open_memmap(out / LANDMARKS, mode="w+", dtype=np.float32, shape=(shape[0], 68, 2))[:] = np.nan
+        marks = np.lib.format.open_memmap(out / LANDMARKS, mode="w+", dtype=np.float32,
+                                          shape=(shape[0], *LANDMARK_SHAPE))
+        marks[:] = np.nan
     log_file.write_text("")
     return {}
 
@@ -298,7 +300,7 @@ def _video_landmarks(video: Path) -> np.ndarray:
     except (OSError, ValueError) as exc:
         raise PoseauError(f"{video}: no readable landmark file {path.name} (prepare --landmarks takes renders of "
                           f"`poseau synth`): {exc}") from None
-    if marks.ndim != 3 or marks.shape[1:] != (68, 2):
+    if marks.ndim != 3 or marks.shape[1:] != LANDMARK_SHAPE:
         raise PoseauError(f"{video}: {path.name} holds {marks.shape}, not (frames, 68, 2)")
     return marks
 

@@ -15,6 +15,7 @@ Training calls ``forward`` on uint8 frames of the store (the loss is on the 0-1 
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -22,7 +23,7 @@ import torch
 from torch import nn
 
 from poseau.config import ModelConfig
-from poseau.constants import MODEL_KINDS
+from poseau.constants import LANDMARK_SHAPE, MODEL_KINDS
 from poseau.data.preprocess import Preprocessing
 from poseau.errors import PoseauError
 from poseau.models.backbones import BACKBONES, create_backbone
@@ -90,7 +91,8 @@ class AUModel(IntensityModel):
         self.reduce = (nn.Sequential(nn.Conv2d(self.backbone.out_channels, config.reduce, 1), nn.ReLU(inplace=True))
                        if config.reduce else nn.Identity())
         self.head = HEADS[config.kind](channels * side * side, len(config.aus), config.hidden)
-        self.landmark_head = regressor(channels * side * side, 68 * 2, config.hidden) if config.landmarks else None
+        self.landmark_head = (regressor(channels * side * side, math.prod(LANDMARK_SHAPE), config.hidden)
+                              if config.landmarks else None)
 
     @property
     def aus(self) -> tuple[str, ...]:
@@ -102,7 +104,7 @@ class AUModel(IntensityModel):
     def forward_head(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
         out = self.head(features)
         if self.landmark_head is not None:
-            out["landmarks"] = 0.5 + self.landmark_head(features).view(-1, 68, 2)  # from the frame's centre
+            out["landmarks"] = 0.5 + self.landmark_head(features).view(-1, *LANDMARK_SHAPE)  # from the frame's centre
         return out
 
     def forward(self, pixels: torch.Tensor) -> dict[str, torch.Tensor]:

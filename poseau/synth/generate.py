@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from poseau.config import SynthConfig, save_config
-from poseau.constants import AUS, FERA_PARTITIONS, FERA_TASKS, VIEW_ANGLES
+from poseau.constants import AUS, FERA_PARTITIONS, FERA_TASKS, LANDMARK_SHAPE, VIEW_ANGLES
 from poseau.data.fera2017 import landmarks_path
 from poseau.data.video import VideoWriter
 from poseau.fileio import atomic_path, out_folder, write_text_atomic
@@ -103,7 +103,7 @@ def render_job(model: FaceModel, config: SynthConfig, out: Path, job: Job, on_fr
     temps = {v: p.with_name(f".{p.name}.part") for v, p in paths.items()}
     crf = scene.crf if varied else config.crf
     writers = {v: VideoWriter(temps[v], config.size, config.fps, crf) for v in config.views}
-    marks = {v: np.empty((config.frames, 68, 2), np.float32) for v in config.views}
+    marks = {v: np.empty((config.frames, *LANDMARK_SHAPE), np.float32) for v in config.views}
     try:
         for t in range(config.frames):
             verts = renderer.shape(track.intensity[t], track.distractors[t], asymmetry)
