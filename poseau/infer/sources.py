@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from poseau.data.images import images_in
-from poseau.data.video import decode, frame_rate
+from poseau.data.video import decode_from, frame_rate
 from poseau.errors import PoseauError
 
 
@@ -26,10 +26,11 @@ class Frame:
 def video_frames(path: str | os.PathLike, start: int = 0, stop: int | None = None) -> Iterator[Frame]:
     """Decoded frames, upright as a player shows them (a phone's display rotation applied), with their
     presentation times; a frame without one is placed 1 / frame rate after the previous. ``start``, ``stop``:
-    only the frames at those 0-based positions (stop excluded), numbered and timed as in the whole video."""
+    only the frames at those 0-based positions (stop excluded), numbered and timed as in the whole video
+    (decoded from the keyframe before ``start``, poseau.data.video.decode_from)."""
     rate = frame_rate(path)
     last = -1.0 / rate
-    for i, frame in enumerate(decode(path)):
+    for i, frame in decode_from(path, start):
         if stop is not None and i >= stop:
             return
         if i < start:
