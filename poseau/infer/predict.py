@@ -82,27 +82,37 @@ def default_batch(size: int) -> int:
     return 32 if size <= 112 else 8
 
 
+def face_entries(frames: Iterable[Frame], detector, framing: Preprocessing, *, all_faces: bool = False,
+                 detect_every: int = 1, on_frame=None) -> Iterator[tuple[dict, np.ndarray | None]]:
+    """(row, face) for each face of ``frames``, the face cut by ``framing``, and (row, None) for a frame without
+    one; ``detect_every`` > 1 (one face only): the face is detected on every so many frames and followed between;
+    ``on_frame()`` after each frame. The rows have the table's keys and face box, not yet its intensities."""
+    tracker = FaceTracker()
+    for frame, faces in detected(frames, detector, every=1 if all_faces else detect_every):
+        faces = faces if all_faces else faces[:1]
+        base = {"frame": frame.number, "timestamp": frame.timestamp, **({"file": frame.file} if frame.file else {})}
+        if not faces:
+            yield {**base, "face_id": 0, "confidence": 0.0, "success": 0}, None
+        ids = tracker.assign(faces) if all_faces else [0] * len(faces)
+        for face, fid in zip(faces, ids, strict=True):
+            yield ({**base, "face_id": fid, "confidence": face.confidence, "success": 1,
+                    **dict(zip(BOX_COLUMNS, face.box, strict=True))}, framing(frame.image, face.box))
+        if on_frame:
+            on_frame()
+
+
 def predict_frames(frames: Iterable[Frame], runner, detector, framing: Preprocessing, *, all_faces: bool = False,
                    batch_size: int | None = None, detect_every: int = 1, on_frame=None) -> pd.DataFrame:
-    """The per-frame table of ``frames`` (see the module's docstring), each face cut by ``framing``;
-    ``detect_every`` > 1 (one face only): the face is detected on every so many frames and followed between;
-    ``on_frame()`` after each frame."""
-    tracker = FaceTracker()
+    """The per-frame table of ``frames`` (see the module's docstring): ``face_entries`` scored by ``runner``."""
+    entries = face_entries(frames, detector, framing, all_faces=all_faces, detect_every=detect_every,
+                           on_frame=on_frame)
+    return score_entries(entries, runner, batch_size, all_faces)
 
-    def entries() -> Iterator[tuple[dict, np.ndarray | None]]:
-        for frame, faces in detected(frames, detector, every=1 if all_faces else detect_every):
-            faces = faces if all_faces else faces[:1]
-            base = {"frame": frame.number, "timestamp": frame.timestamp, **({"file": frame.file} if frame.file else {})}
-            if not faces:
-                yield {**base, "face_id": 0, "confidence": 0.0, "success": 0}, None
-            ids = tracker.assign(faces) if all_faces else [0] * len(faces)
-            for face, fid in zip(faces, ids, strict=True):
-                yield ({**base, "face_id": fid, "confidence": face.confidence, "success": 1,
-                        **dict(zip(BOX_COLUMNS, face.box, strict=True))}, framing(frame.image, face.box))
-            if on_frame:
-                on_frame()
 
-    return prediction_table(scored(entries(), runner, batch_size, by_frame=not all_faces), runner.aus)
+def score_entries(entries: Iterable[tuple[dict, np.ndarray | None]], runner, batch_size: int | None = None,
+                  all_faces: bool = False) -> pd.DataFrame:
+    """The table of ``face_entries``' entries, their faces scored by ``runner``."""
+    return prediction_table(scored(entries, runner, batch_size, by_frame=not all_faces), runner.aus)
 
 
 def scored(entries: Iterable[tuple[dict, np.ndarray | None]], runner, batch_size: int | None = None,

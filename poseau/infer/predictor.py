@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,16 +21,17 @@ import pandas as pd
 
 from poseau.data.video import count_frames
 from poseau.errors import PoseauError
+from poseau.infer.cutter import FaceCutter
 from poseau.infer.predict import (
     finished_table,
     model_detector,
-    predict_frames,
     prediction_table,
+    score_entries,
     scored,
     smooth_faces,
 )
 from poseau.infer.runners import load_runner
-from poseau.infer.sources import Frame, image_files, image_frames, video_frames
+from poseau.infer.sources import Frame, image_files, video_file
 from poseau.models.shipped import DEFAULT_MODEL
 from poseau.options import DETECT_EVERY, SEQUENCE_FPS, PredictOptions, check_options, segment_step
 from poseau.progress import progress_bar
@@ -52,9 +54,18 @@ class Predictor:
                                       median=median, crop_scale=crop_scale, detect_every=detect_every,
                                       batch_size=batch_size)
         self.runner = load_runner(model, runtime=runtime, device=device)
-        self.detector = model_detector(self.runner, detector)
-        self.framing = self.runner.preprocessing.for_faces(crop_scale)
+        self.cutter = FaceCutter(self.runner.preprocessing.for_faces(crop_scale), model_detector(self.runner, detector),
+                                 self.options)
         self.progress = progress
+
+    @property
+    def framing(self):
+        """How a face becomes the network's input (poseau.data.preprocess.Preprocessing)."""
+        return self.cutter.framing
+
+    @property
+    def detector(self):
+        return self.cutter.detector
 
     @property
     def aus(self) -> tuple[str, ...]:
@@ -62,23 +73,19 @@ class Predictor:
 
     def video(self, path: str | os.PathLike) -> pd.DataFrame:
         """The table of a video (anything PyAV decodes; timestamps are its frames' own)."""
-        path = Path(path)
-        if not path.is_file():
-            raise PoseauError(f"{path}: no such file")
-        return self._table(video_frames(path), str(path), count_frames(path), self.options.detect_every)
+        path = video_file(path)
+        return self._table(partial(self.cutter.video, path), str(path), count_frames(path))
 
     def video_segment(self, path: str | os.PathLike, start: int, stop: int, total: int) -> pd.DataFrame:
         """The rows of a video's frames at 0-based positions ``start`` to ``stop`` - 1 of ``total``, before the
         median filter: a piece of ``video(path)`` that equals its rows to the last bit (the filter run on the
         pieces put together, poseau.infer.batch.join_pieces) where ``start`` and ``stop`` are multiples of
-        ``segment_step`` (one face a frame).
-        The frame at ``stop`` is decoded too, so that the face is followed up to it as in the whole video."""
-        if self.options.all_faces:
-            raise PoseauError("video_segment: one face a frame only (all_faces follows ids across the video)")
-        end = min(stop + 1, total)
-        table = predict_frames(video_frames(path, start, end), self.runner, self.detector, self.framing,
-                               batch_size=self.options.batch_size, detect_every=self.options.detect_every)
-        return table[table["frame"] <= stop].reset_index(drop=True)
+        ``segment_step`` (one face a frame)."""
+        return self.score(self.cutter.video_segment(path, start, stop, total))
+
+    def score(self, entries) -> pd.DataFrame:
+        """The table of FaceCutter entries (or a Cut's), unfiltered: the network run on their faces."""
+        return score_entries(entries, self.runner, self.options.batch_size, self.options.all_faces)
 
     @property
     def segment_step(self) -> int:
@@ -93,8 +100,8 @@ class Predictor:
         paths = [Path(paths)] if isinstance(paths, str | os.PathLike) else [Path(p) for p in paths]
         files = [f for p in paths for f in image_files(p)]
         unreadable: list[PoseauError] = []
-        table = self._table(image_frames(files, fps, unreadable if len(files) > 1 else None), str(paths[0]),
-                            len(files), 1)
+        table = self._table(partial(self.cutter.images, files, fps, unreadable if len(files) > 1 else None),
+                            str(paths[0]), len(files))
         table.attrs["unreadable"] = [str(e) for e in unreadable]
         return table
 
@@ -103,7 +110,8 @@ class Predictor:
         in order, at ``fps`` (for the timestamps); followed as a video is."""
         check_options(fps=fps)
         total = len(frames) if hasattr(frames, "__len__") else None
-        return self._table(_numbered(frames, fps, name), name, total, self.options.detect_every)
+        return self._table(partial(self.cutter.entries, _numbered(frames, fps, name), self.options.detect_every),
+                           name, total)
 
     def overlay(self, frames: Iterable[np.ndarray], table: pd.DataFrame, *, fps: float = SEQUENCE_FPS) -> \
             Iterator[np.ndarray]:
@@ -132,12 +140,11 @@ class Predictor:
             raise PoseauError("faces: no face crops given")
         return smooth_faces(prediction_table(rows, self.aus), self.options.median)
 
-    def _table(self, frames: Iterable[Frame], source: str, total: int | None, detect_every: int) -> pd.DataFrame:
+    def _table(self, entries, source: str, total: int | None) -> pd.DataFrame:
+        """``entries(on_frame)``: the input's FaceCutter entries; ``total``: its frames (for the progress bar)."""
         with progress_bar(self.progress) as bar:
             task = bar.add_task(Path(source).name[:24], total=total)
-            table = predict_frames(frames, self.runner, self.detector, self.framing, all_faces=self.options.all_faces,
-                                   batch_size=self.options.batch_size, detect_every=detect_every,
-                                   on_frame=lambda: bar.advance(task))
+            table = self.score(entries(lambda: bar.advance(task)))
         return finished_table(table, source, self.options.median)
 
 

@@ -43,6 +43,13 @@ def video_frames(path: str | os.PathLike, start: int = 0, stop: int | None = Non
         yield Frame(i + 1, last, image)
 
 
+def video_file(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise PoseauError(f"{path}: no such file")
+    return path
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
