@@ -140,7 +140,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
         engine = RayEngine(work, batch.ray, batch.jobs or None)
     summary = predict_batch(inputs, args.out, work, jobs=batch.jobs or None, shard=batch.shard, engine=engine,
-                            progress=not args.quiet)
+                            inference=batch.inference, progress=not args.quiet)
     for outcome in summary.outcomes:
         if outcome.status == "failed":
             print(f"poseau: error: {outcome.error}", file=sys.stderr)

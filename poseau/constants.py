@@ -64,6 +64,8 @@ OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 SCHEDULES: tuple[str, ...] = ("constant", "cosine")  # learning rate over a stage's epochs
 STAGES: dict[str, tuple[str, ...]] = {"pose-invariant": ("regress",), "pose-dependent": ("routed", "pose", "joint")}
 RUNTIMES: tuple[str, ...] = ("auto", "torch", "onnx")
+# where the network runs in a run of many inputs (poseau.infer.batch): each worker's own, or one for all
+INFERENCE: tuple[str, ...] = ("auto", "workers", "central")
 # Image files read anywhere (dataset frames, `poseau predict` inputs): the formats OpenCV decodes.
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 

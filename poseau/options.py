@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from poseau.constants import AUS, RUNTIMES
+from poseau.constants import AUS, INFERENCE, RUNTIMES
 from poseau.errors import PoseauError
 
 
@@ -278,6 +278,9 @@ class BatchOptions:
                                            "paths (a job array's task K of N)", rule=SHARD, parse=parse_shard)
     ray: str = option("", "run the work as Ray tasks: auto (the Ray cluster this machine is in), a cluster's "
                       "address, or local (a Ray instance started here); pip install poseau[ray]")
+    inference: str = option("auto", "central: the workers decode and cut the faces, one network in this process "
+                            "scores them (a GPU's arrangement: one model, large --batch-size); workers: a network "
+                            "in each worker; auto: central where --device is not cpu", rule=one_of(INFERENCE))
 
     def __post_init__(self) -> None:
         check_rules(self)

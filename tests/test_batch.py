@@ -1,6 +1,7 @@
 """`poseau predict` on many inputs: outputs mirroring the tree, a run killed with SIGKILL and run again ending
 with exactly the outputs of an uninterrupted run, a corrupt video among good ones, a worker killed mid-run,
-shards that together are the whole, a long video cut into pieces equal to one process, and Ray."""
+shards that together are the whole, a long video cut into pieces equal to one process, one network fed by
+the workers (the GPU's arrangement) equal to a network in each, and Ray."""
 
 import os
 import signal
@@ -175,6 +176,34 @@ def test_a_long_video_alone_is_cut_into_pieces_equal_to_one_process(model_file, 
     assert one.count("done") == two.count("done") == 1
     assert tables(tmp_path / "one") == tables(tmp_path / "two")
     assert calls == [(183, 2, 96)] and real(183, 2, 96) == [(0, 96), (96, 183)]  # cut once, at frame 96
+
+
+def test_one_network_fed_by_cutting_workers_equals_a_network_in_each(tree, model_file, reference, tmp_path,
+                                                                     monkeypatch):
+    from poseau.infer.central import Central
+
+    scored_here, real = [], Central.scored
+    monkeypatch.setattr(Central, "scored", lambda self, cut: scored_here.append(len(cut.rows)) or real(self, cut))
+    summary = predict_batch(gather_inputs([tree], recursive=True), tmp_path / "tree", work(model_file), jobs=2,
+                            inference="central", progress=False)
+    assert summary.count("done") == 3 and summary.count("failed") == 1
+    assert tables(tmp_path / "tree") == tables(reference[0])
+    assert sorted(scored_here) == [72, 72, 183]  # each good input's faces, cut by a worker, scored here
+    monkeypatch.setattr(batch, "MIN_PIECE", 40)  # and a long video alone, in two pieces
+    inputs = gather_inputs([VIDEOS / "liveportrait__d12.mp4"])
+    one = predict_batch(inputs, tmp_path / "one", work(model_file, median=3), jobs=1, progress=False)
+    two = predict_batch(inputs, tmp_path / "two", work(model_file, median=3), jobs=2, inference="central",
+                        progress=False)
+    assert one.count("done") == two.count("done") == 1
+    assert tables(tmp_path / "one") == tables(tmp_path / "two")
+    assert sorted(scored_here[3:]) == [87, 96]  # its two pieces
+
+
+def test_one_network_for_all_workers_is_the_default_on_a_gpu(model_file):
+    assert batch._central("auto", work(model_file, device="cuda")) and batch._central("auto", work(model_file,
+                                                                                                   device="mps"))
+    assert not batch._central("auto", work(model_file)) and batch._central("central", work(model_file))
+    assert not batch._central("workers", work(model_file, device="cuda"))
 
 
 def test_a_ray_run_equals_the_local_one(tree, model_file, reference, tmp_path):

@@ -30,6 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from poseau.constants import AUS, INFERENCE, intensity_columns
 from poseau.errors import PoseauError
 from poseau.fileio import write_text_atomic
 from poseau.infer.inputs import Input, in_shard
@@ -135,7 +136,8 @@ def _finish(item: Input, out: Path, work: Work, signature: dict, table, started:
     if work.overlay and item.kind == "video":
         from poseau.infer.overlay import write_overlay
 
-        write_overlay(item.path, table, item.output(out, OVERLAY_SUFFIX), _predictor().aus)
+        aus = [au for au, column in zip(AUS, intensity_columns(), strict=True) if column in table]
+        write_overlay(item.path, table, item.output(out, OVERLAY_SUFFIX), aus)
     frames, faces = int(table["frame"].nunique()), int(table.loc[table["success"] == 1, "frame"].nunique())
     seconds = time.perf_counter() - started
     write_text_atomic(record_path(item, out), json.dumps({"input": str(item.path), "key": item.key,
@@ -202,15 +204,17 @@ def _frames_in(item: Input) -> int:
 
 
 class _Local:
-    """A pool of ``jobs`` worker processes (spawned: torch and forked threads do not mix), ``threads`` each."""
+    """A pool of ``jobs`` worker processes (spawned: torch and forked threads do not mix), ``threads`` each,
+    each started by ``initializer(*initargs)`` (default: a Predictor of its own)."""
 
-    def __init__(self, work: Work, jobs: int, threads: int):
-        self.args, self.jobs = (work, threads), jobs
+    def __init__(self, work: Work, jobs: int, threads: int, initializer=None, initargs=None):
+        self.start = (initializer or _start_worker, initargs or (work, threads))
+        self.jobs = jobs
         self.pool = self._new()
 
     def _new(self) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(self.jobs, mp_context=mp.get_context("spawn"), initializer=_start_worker,
-                                      initargs=self.args)
+        return cf.ProcessPoolExecutor(self.jobs, mp_context=mp.get_context("spawn"), initializer=self.start[0],
+                                      initargs=self.start[1])
 
     def submit(self, fn, *args) -> cf.Future:
         try:
@@ -281,13 +285,16 @@ class _InProcess:
 
 
 def predict_batch(inputs: list[Input], out: str | os.PathLike, work: Work, *, jobs: int | None = None,
-                  shard: tuple[int, int] | None = None, engine=None, predictor=None,
+                  shard: tuple[int, int] | None = None, engine=None, predictor=None, inference: str = "auto",
                   progress: bool = True) -> Summary:
     """Predict ``inputs`` (poseau.infer.inputs) into ``out`` on ``jobs`` worker processes (default: every core;
     one input that cannot be cut, or ``jobs`` 1: here), only those of ``shard`` (K, N), only those not done by
     an earlier run with the same model and options. ``predictor``: a Predictor of yours, used here for all;
-    ``engine``: another pool with ``submit``, ``restart`` and ``close`` (poseau.infer.ray_engine). Returns
-    every input's outcome; the run table is rewritten as each finishes."""
+    ``engine``: another pool with ``submit``, ``restart`` and ``close`` (poseau.infer.ray_engine);
+    ``inference`` (constants.INFERENCE): "workers", a network in each worker, or "central", the workers cut the
+    faces and one network here scores them (poseau.infer.central); "auto": central where the device is not the
+    CPU.
+    Returns every input's outcome; the run table is rewritten as each finishes."""
     from poseau.fileio import out_folder
     from poseau.progress import progress_bar
 
@@ -317,14 +324,30 @@ def predict_batch(inputs: list[Input], out: str | os.PathLike, work: Work, *, jo
 
     write_index()
     if todo:
-        pool = engine or (_InProcess(work, predictor) if jobs == 1 else _Shared(work, jobs, max(1, cores() // jobs)))
+        central = None
+        if jobs == 1 or engine is not None:
+            pool = engine or _InProcess(work, predictor)
+        elif _central(inference, work):
+            from poseau.infer.central import Central
+
+            central = Central(work)
+            pool = central.pool(jobs, max(1, cores() // jobs))
+        else:
+            pool = _Shared(work, jobs, max(1, cores() // jobs))
         try:
-            _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, progress_bar(progress))
+            _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, progress_bar(progress),
+                 central)
         finally:
             pool.close()
     summary.outcomes = [outcomes[i.key] for i in chosen]
     log.info("%s", summary.line())
     return summary
+
+
+def _central(inference: str, work: Work) -> bool:
+    if inference not in INFERENCE:
+        raise PoseauError(f"inference: {inference!r} is not one of {', '.join(INFERENCE)}")
+    return inference == "central" or (inference == "auto" and work.options.device != "cpu")
 
 
 MIN_PIECE = 200  # frames: a shorter video is not cut (two workers' start costs more than they win)
@@ -334,7 +357,7 @@ def _worth_cutting(item: Input, totals: dict, work: Work) -> bool:
     return item.kind == "video" and not work.options.all_faces and totals[item.key] >= 2 * MIN_PIECE
 
 
-def _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, bar) -> None:
+def _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, bar, central=None) -> None:
     from collections import Counter, deque
 
     tasks: deque[Task] = deque()
@@ -366,8 +389,12 @@ def _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, 
             while tasks and len(flying) < jobs:
                 task = tasks.popleft()
                 started.setdefault(task.item.key, time.perf_counter())
-                future = (pool.submit(predict_piece, task.item, *task.piece) if task.piece
-                          else pool.submit(predict_one, task.item, out, signature))
+                if central is not None:
+                    future = (pool.submit(central.piece, task.item, *task.piece) if task.piece
+                              else pool.submit(central.one, task.item))
+                else:
+                    future = (pool.submit(predict_piece, task.item, *task.piece) if task.piece
+                              else pool.submit(predict_one, task.item, out, signature))
                 flying[future] = task
             done, _ = cf.wait(flying, return_when=cf.FIRST_COMPLETED)
             died = []
@@ -385,10 +412,11 @@ def _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, 
                 if task.item.key in outcomes:
                     continue
                 if task.piece is None:
-                    settle(result)
+                    settle(result if central is None else
+                           central.finish(task.item, result, out, signature, started[task.item.key]))
                     continue
                 got = pieces.setdefault(task.item.key, {})
-                got[task.piece[0]] = result
+                got[task.piece[0]] = result if central is None else central.scored(result)
                 if len(got) == wanted[task.item.key]:
                     item = task.item
                     try:

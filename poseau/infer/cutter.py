@@ -42,10 +42,11 @@ class FaceCutter:
         frames = video_frames(path, start, min(stop + 1, total))
         return (entry for entry in self.entries(frames, self.options.detect_every) if entry[0]["frame"] <= stop)
 
-    def images(self, files: list[Path], fps: float, unreadable: list | None = None, on_frame=None) -> Entries:
-        """The entries of image files as a sequence at ``fps`` (see poseau.infer.sources.image_frames); the
-        detector runs on every image."""
-        return self.entries(image_frames(files, fps, unreadable), 1, on_frame)
+    def images(self, files: list[Path], fps: float, unreadable: list, on_frame=None) -> Entries:
+        """The entries of image files as a sequence at ``fps``; the detector runs on every image. Of several
+        files, those that cannot be read are left out and their errors appended to ``unreadable``; one such
+        file alone is an error (poseau.infer.sources.image_frames)."""
+        return self.entries(image_frames(files, fps, unreadable if len(files) > 1 else None), 1, on_frame)
 
     def entries(self, frames: Iterable[Frame], detect_every: int, on_frame=None) -> Entries:
         return face_entries(frames, self.detector, self.framing, all_faces=self.options.all_faces,

@@ -100,8 +100,7 @@ class Predictor:
         paths = [Path(paths)] if isinstance(paths, str | os.PathLike) else [Path(p) for p in paths]
         files = [f for p in paths for f in image_files(p)]
         unreadable: list[PoseauError] = []
-        table = self._table(partial(self.cutter.images, files, fps, unreadable if len(files) > 1 else None),
-                            str(paths[0]), len(files))
+        table = self._table(partial(self.cutter.images, files, fps, unreadable), str(paths[0]), len(files))
         table.attrs["unreadable"] = [str(e) for e in unreadable]
         return table
 
