@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 BUNDLED_OPENMP = ("yuface",)  # packages that load their own OpenMP runtime
@@ -51,6 +53,33 @@ def limit_threads(threads: int) -> None:
     cv2.setNumThreads(threads)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
+
+
+@contextmanager
+def thread_limits_kept() -> Iterator[None]:
+    """The thread counts (the environment's, every native thread pool's, OpenCV's and torch's) put back as they
+    were after the block: a library caller's process is not left limited by work done in it (batch's lane)."""
+    import cv2
+    from threadpoolctl import ThreadpoolController
+
+    environment = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    pools = {lib.filepath: lib.num_threads for lib in ThreadpoolController().lib_controllers}
+    opencv = cv2.getNumThreads()
+    torch = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
+    try:
+        yield
+    finally:
+        for name, value in environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        for lib in ThreadpoolController().lib_controllers:
+            if lib.filepath in pools:
+                lib.set_num_threads(pools[lib.filepath])
+        cv2.setNumThreads(opencv)
+        if torch is not None:
+            sys.modules["torch"].set_num_threads(torch)
 
 
 def one_detector_thread() -> None:

@@ -172,7 +172,11 @@ def test_a_long_video_alone_is_cut_into_pieces_equal_to_one_process(model_file, 
     real, calls = batch.pieces_of, []
     monkeypatch.setattr(batch, "pieces_of", lambda *a: calls.append(a) or real(*a))
     one = predict_batch(inputs, tmp_path / "one", work(model_file, median=3), jobs=1, progress=False)
+    import cv2
+
+    threads = os.environ.get("OMP_NUM_THREADS"), cv2.getNumThreads()
     two = predict_batch(inputs, tmp_path / "two", work(model_file, median=3), jobs=2, progress=False)
+    assert (os.environ.get("OMP_NUM_THREADS"), cv2.getNumThreads()) == threads  # the lane here limited them
     assert one.count("done") == two.count("done") == 1
     assert tables(tmp_path / "one") == tables(tmp_path / "two")
     assert calls == [(183, 2, 96)] and real(183, 2, 96) == [(0, 96), (96, 183)]  # cut once, at frame 96

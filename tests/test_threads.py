@@ -40,3 +40,21 @@ def test_predict_asks_for_sleeping_openmp_threads_before_openmp_loads_unless_tol
         out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], capture_output=True, text=True,
                              env=env, cwd=tmp_path).stdout.strip()
         assert out == repr([expected])  # the policy in place when yuface was first imported
+
+
+def test_thread_limits_are_put_back_after_work_done_in_this_process():
+    pytest.importorskip("yuface")
+    code = ("import json, os; import cv2; from threadpoolctl import threadpool_info\n"
+            "from poseau.threads import limit_threads, thread_limits_kept, _load_bundled\n"
+            "_load_bundled()\n"
+            "def now(): return [sorted((i['filepath'], i['num_threads']) for i in threadpool_info()), "
+            "cv2.getNumThreads(), os.environ.get('OMP_NUM_THREADS'), os.environ.get('MKL_NUM_THREADS')]\n"
+            "before = now()\n"
+            "with thread_limits_kept():\n"
+            "    limit_threads(1)\n"
+            "    inside = now()\n"
+            "print(json.dumps([before, inside, now()]))")
+    before, inside, after = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                                      check=True, env={"PATH": "", "OMP_NUM_THREADS": "2"}).stdout)
+    assert inside != before and inside[2:] == ["1", "1"]  # limited inside the block
+    assert after == before and before[3] is None  # then as before, the unset variable unset again

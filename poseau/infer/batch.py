@@ -35,7 +35,7 @@ from poseau.errors import PoseauError
 from poseau.fileio import write_text_atomic
 from poseau.infer.inputs import Input, in_shard
 from poseau.options import SEQUENCE_FPS, PredictOptions, segment_step
-from poseau.threads import cores, limit_threads
+from poseau.threads import cores, limit_threads, thread_limits_kept
 
 log = logging.getLogger(__name__)
 INDEX_COLUMNS = ("input", "output", "frames", "faces", "seconds", "status", "error")
@@ -239,6 +239,8 @@ class _Shared:
 
     def __init__(self, work: Work, jobs: int, threads: int):
         self.pool = _Local(work, jobs - 1, threads)
+        self.kept = thread_limits_kept()  # the lane limits this process's threads; put back on close
+        self.kept.__enter__()
         self.here = cf.ThreadPoolExecutor(1, thread_name_prefix="poseau-lane", initializer=_start_worker,
                                           initargs=(work, threads))
         self.busy: cf.Future | None = None
@@ -255,6 +257,7 @@ class _Shared:
     def close(self) -> None:
         self.here.shutdown(wait=True, cancel_futures=True)
         self.pool.close()
+        self.kept.__exit__(None, None, None)
 
 
 class _InProcess:
