@@ -16,7 +16,7 @@ import pytest
 from conftest import SHARED
 from nets import random_model
 
-from poseau.infer import batch
+from poseau.infer import batch, workers
 from poseau.infer.batch import Work, predict_batch
 from poseau.infer.inputs import gather_inputs
 from poseau.models.checkpoint import model_record, save_atomic
@@ -67,7 +67,7 @@ def test_outputs_mirror_the_tree_and_a_corrupt_video_fails_alone(reference):
     status = {o.key: o.status for o in summary.outcomes}
     assert status == {"a/clip.mp4": "done", "b/clip.mp4": "done", "b/deep/talk.mp4": "done", "b/broken.mp4": "failed"}
     index = pd.read_csv(out / "index.csv")
-    assert list(index.columns) == list(batch.INDEX_COLUMNS) and len(index) == 4
+    assert list(index.columns) == list(workers.INDEX_COLUMNS) and len(index) == 4
     broken = index[index["status"] == "failed"].iloc[0]
     assert "broken.mp4" in broken["error"] and pd.isna(broken["output"])
     assert index.loc[index["status"] == "done", "frames"].tolist() == [72, 183, 72]
@@ -131,12 +131,12 @@ def test_an_input_whose_worker_dies_twice_is_reported_and_the_rest_are_done(tree
         """Runs the work here, but a worker dies whenever it is given b/clip.mp4."""
 
         def __init__(self):
-            self.inner, self.restarts = batch._InProcess(work(model_file)), 0
+            self.inner, self.restarts = workers.InProcess(work(model_file)), 0
 
         def submit(self, fn, *args):
             if args and getattr(args[0], "key", "") == "b/clip.mp4":
                 future = cf.Future()
-                future.set_exception(batch.BrokenProcessPool("killed"))
+                future.set_exception(workers.BrokenProcessPool("killed"))
                 return future
             return self.inner.submit(fn, *args)
 

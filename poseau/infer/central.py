@@ -10,10 +10,11 @@ batches (poseau.infer.predict.scored), and a long video's pieces are cut where t
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from pathlib import Path
 
 from poseau.errors import PoseauError
-from poseau.infer import batch
+from poseau.infer import workers
 from poseau.infer.cutter import Cut, FaceCutter
 from poseau.infer.inputs import Input
 from poseau.infer.predict import finished_table
@@ -23,17 +24,17 @@ from poseau.threads import limit_threads
 log = logging.getLogger(__name__)
 
 
-def start_cutter(work: batch.Work, threads: int, framing, detector: str) -> None:
+def start_cutter(work: workers.Work, threads: int, framing, detector: str) -> None:
     """A worker's start: the face detector and the network's framing (the parent's model's), no network."""
     limit_threads(threads)
     from poseau.faces.detect import make_detector
 
-    batch._WORKER.update(work=work, cutter=FaceCutter(framing, make_detector(detector), work.options))
+    workers.WORKER.update(work=work, cutter=FaceCutter(framing, make_detector(detector), work.options))
 
 
-def cut_one(item: Input) -> Cut | batch.Outcome:
+def cut_one(item: Input) -> Cut | workers.Outcome:
     """One input's faces, cut in this worker; a bad input is a failed outcome."""
-    work, cutter = batch._WORKER["work"], batch._WORKER["cutter"]
+    work, cutter = workers.WORKER["work"], workers.WORKER["cutter"]
     unreadable: list[PoseauError] = []
     try:
         if item.kind == "video":
@@ -42,12 +43,12 @@ def cut_one(item: Input) -> Cut | batch.Outcome:
             entries = cutter.images(image_files(Path(item.path)), work.fps, unreadable)
         return Cut.of(entries, cutter.framing.size, unreadable)
     except PoseauError as exc:
-        return batch.Outcome(item.key, str(item.path), "", "failed", error=str(exc))
+        return workers.Outcome(item.key, str(item.path), "", "failed", error=str(exc))
 
 
 def cut_piece(item: Input, start: int, stop: int, total: int) -> Cut:
     """One piece of a long video (FaceCutter.video_segment), cut in this worker."""
-    cutter = batch._WORKER["cutter"]
+    cutter = workers.WORKER["cutter"]
     return Cut.of(cutter.video_segment(item.path, start, stop, total), cutter.framing.size)
 
 
@@ -56,30 +57,30 @@ class Central:
 
     one, piece = staticmethod(cut_one), staticmethod(cut_piece)
 
-    def __init__(self, work: batch.Work):
+    def __init__(self, work: workers.Work):
         from poseau.infer.predictor import Predictor
 
-        self.predictor = Predictor(work.model, **batch.asdict(work.options))
+        self.predictor = Predictor(work.model, **asdict(work.options))
         self.work = work
 
-    def pool(self, jobs: int, threads: int) -> batch._Local:
-        return batch._Local(self.work, jobs, threads, initializer=start_cutter,
+    def pool(self, jobs: int, threads: int) -> workers.LocalPool:
+        return workers.LocalPool(self.work, jobs, threads, initializer=start_cutter,
                             initargs=(self.work, threads, self.predictor.framing, self.predictor.detector.name))
 
     def scored(self, cut: Cut):
         """A piece's unfiltered table."""
         return self.predictor.score(cut.entries())
 
-    def finish(self, item: Input, cut: Cut | batch.Outcome, out: Path, signature: dict, started: float) \
-            -> batch.Outcome:
+    def finish(self, item: Input, cut: Cut | workers.Outcome, out: Path, signature: dict, started: float) \
+            -> workers.Outcome:
         """A whole input's outputs from its cut faces (or the worker's failed outcome)."""
-        if isinstance(cut, batch.Outcome):
+        if isinstance(cut, workers.Outcome):
             return cut
         for error in cut.unreadable:
             log.warning("%s; left out of %s", error, item.output(out).name)
         try:
             table = finished_table(self.scored(cut), str(item.path), self.work.options.median)
-            return batch._finish(item, out, self.work, signature, table, started)
+            return workers.write_outputs(item, out, self.work, signature, table, started)
         except PoseauError as exc:
-            return batch.Outcome(item.key, str(item.path), "", "failed", error=str(exc))
+            return workers.Outcome(item.key, str(item.path), "", "failed", error=str(exc))
 

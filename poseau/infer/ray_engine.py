@@ -13,12 +13,12 @@ import concurrent.futures as cf
 import time
 
 from poseau.errors import PoseauError
-from poseau.infer import batch
+from poseau.infer import workers
 
 
 class _Actor:
-    def __init__(self, work: batch.Work, threads: int):
-        batch._start_worker(work, threads)
+    def __init__(self, work: workers.Work, threads: int):
+        workers.start_worker(work, threads)
 
     def run(self, fn, *args):
         return fn(*args)
@@ -29,7 +29,7 @@ class RayEngine:
     ("auto": the one this machine belongs to; "local": a new one on this machine alone), or on the Ray instance
     this process already started."""
 
-    def __init__(self, work: batch.Work, address: str = "auto", jobs: int | None = None, cpus: int = 1):
+    def __init__(self, work: workers.Work, address: str = "auto", jobs: int | None = None, cpus: int = 1):
         try:
             import ray
         except ImportError:
