@@ -2,6 +2,7 @@
 
 import av
 import numpy as np
+import pytest
 
 from poseau.data.video import VideoWriter, count_frames, read_frames
 
@@ -66,3 +67,16 @@ def test_a_piece_falls_back_to_decoding_from_the_first_frame_when_the_packets_ca
     piece = list(video_frames(path, 30, 45))
     assert [f.number for f in piece] == list(range(31, 46))
     assert all(np.array_equal(a.image, b.image) for a, b in zip(piece, whole[30:45], strict=True))
+
+
+def test_frame_stamps_leave_out_what_an_edit_list_discards_as_decoding_does():
+    from conftest import SHARED
+
+    from poseau.data import video
+
+    path = SHARED / "media" / "videos" / "pyfeat__no_face.mp4"  # three frames before its edit list's start
+    if not path.is_file():
+        pytest.skip("../shared/media is not here")
+    with av.open(str(path)) as container:
+        shown = [frame.pts for frame in container.decode(video=0)]
+    assert video.frame_stamps(path) == shown and len(shown) == 95
