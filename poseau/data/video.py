@@ -83,60 +83,54 @@ def decode(path: str | os.PathLike) -> Iterator[av.VideoFrame]:
 
 def decode_from(path: str | os.PathLike, start: int) -> Iterator[tuple[int, av.VideoFrame]]:
     """(0-based position, frame) of a video's decoded frames, numbered as ``decode`` yields them, from position
-    ``start`` on and perhaps some before it. Where the packets say where each frame falls (``frame_stamps``), the
-    decoding starts at the last keyframe before ``start`` rather than at the first frame; it checks that it
+    ``start`` on and perhaps some before it. Where the packets say where each frame falls (``_packet_stamps``),
+    the decoding starts at the last keyframe before ``start`` rather than at the first frame; it checks that it
     reached the frame at ``start`` and else decodes from the first frame."""
-    stamps = frame_stamps(path) if start > 0 else None
-    if stamps is not None and start < len(stamps):
-        at = {stamp: i for i, stamp in enumerate(stamps)}
+    if start > 0:
         with video_stream(path) as (container, stream):
-            keyframe = max((p for p in stamps.keyframes if p <= stamps[start]), default=None)
-            if keyframe is not None:
-                try:
-                    container.seek(keyframe, stream=stream, backward=True, any_frame=False)
-                    frames = container.decode(stream)
-                    for frame in frames:
-                        i = at.get(frame.pts, -1)
-                        if i >= start:
-                            break
-                    if i == start:
-                        yield start, frame
-                        for i, frame in enumerate(frames, start + 1):
-                            yield i, frame
-                        return
-                except av.error.FFmpegError as exc:
-                    raise PoseauError(f"{path}: decoding failed ({exc})") from None
+            stamps = _packet_stamps(container, stream)
+            if stamps is not None and start < len(stamps[0]):
+                shown, keyframes = stamps
+                at = {stamp: i for i, stamp in enumerate(shown)}
+                keyframe = max((p for p in keyframes if p <= shown[start]), default=None)
+                if keyframe is not None:
+                    try:
+                        container.seek(keyframe, stream=stream, backward=True, any_frame=False)
+                        frames = container.decode(stream)
+                        first = next((f for f in frames if at.get(f.pts, -1) >= start), None)
+                        if first is not None and at[first.pts] == start:
+                            yield start, first
+                            yield from enumerate(frames, start + 1)
+                            return
+                    except av.error.FFmpegError as exc:
+                        raise PoseauError(f"{path}: decoding failed ({exc})") from None
     yield from enumerate(decode(path))
 
 
-class Stamps(list):
-    """The presentation stamps of a video's frames in showing order, and those of its keyframes."""
-
-    keyframes: list[int]
-
-
-def frame_stamps(path: str | os.PathLike) -> Stamps | None:
-    """From the video's packets, without decoding: the stamp of each frame that decoding yields (the packets
-    the container marks as discarded, such as those before an edit list's start, left out), where every packet
-    has its own stamp; else None."""
-    stamps, keyframes = Stamps(), []
+def frame_stamps(path: str | os.PathLike) -> tuple[list[int], list[int]] | None:
+    """From the video's packets, without decoding: the presentation stamp of each frame that decoding yields, in
+    showing order (the packets the container marks as discarded, such as those before an edit list's start, left
+    out), and those of its keyframes, where every packet has a stamp of its own; else None."""
     with video_stream(path) as (container, stream):
-        try:
-            for packet in container.demux(stream):
-                if packet.size == 0 or packet.is_discard:
-                    continue
-                if packet.pts is None:
-                    return None
-                stamps.append(packet.pts)
-                if packet.is_keyframe:
-                    keyframes.append(packet.pts)
-        except av.error.FFmpegError:
-            return None
-    stamps.sort()
-    if len(set(stamps)) != len(stamps):
+        return _packet_stamps(container, stream)
+
+
+def _packet_stamps(container, stream) -> tuple[list[int], list[int]] | None:
+    shown, keyframes = [], []
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0 or packet.is_discard:
+                continue
+            if packet.pts is None:
+                return None
+            shown.append(packet.pts)
+            if packet.is_keyframe:
+                keyframes.append(packet.pts)
+    except av.error.FFmpegError:
         return None
-    stamps.keyframes = sorted(keyframes)
-    return stamps
+    if len(set(shown)) != len(shown):
+        return None
+    return sorted(shown), sorted(keyframes)
 
 
 def iter_frames(path: str | os.PathLike, fmt: str = "rgb24") -> Iterator[np.ndarray]:
