@@ -101,14 +101,6 @@ def face_entries(frames: Iterable[Frame], detector, framing: Preprocessing, *, a
             on_frame()
 
 
-def predict_frames(frames: Iterable[Frame], runner, detector, framing: Preprocessing, *, all_faces: bool = False,
-                   batch_size: int | None = None, detect_every: int = 1, on_frame=None) -> pd.DataFrame:
-    """The per-frame table of ``frames`` (see the module's docstring): ``face_entries`` scored by ``runner``."""
-    entries = face_entries(frames, detector, framing, all_faces=all_faces, detect_every=detect_every,
-                           on_frame=on_frame)
-    return score_entries(entries, runner, batch_size, all_faces)
-
-
 def score_entries(entries: Iterable[tuple[dict, np.ndarray | None]], runner, batch_size: int | None = None,
                   all_faces: bool = False) -> pd.DataFrame:
     """The table of ``face_entries``' entries, their faces scored by ``runner``."""
