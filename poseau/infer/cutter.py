@@ -17,7 +17,7 @@ import numpy as np
 from poseau.data.preprocess import Preprocessing
 from poseau.errors import PoseauError
 from poseau.infer.predict import face_entries
-from poseau.infer.sources import Frame, image_frames, video_file, video_frames
+from poseau.infer.sources import Frame, existing_file, image_frames, video_frames
 from poseau.options import PredictOptions
 
 Entries = Iterator[tuple[dict, np.ndarray | None]]
@@ -31,7 +31,7 @@ class FaceCutter:
         self.framing, self.detector, self.options = framing, detector, options
 
     def video(self, path: str | os.PathLike, on_frame=None) -> Entries:
-        return self.entries(video_frames(video_file(path)), self.options.detect_every, on_frame)
+        return self.entries(video_frames(existing_file(path)), self.options.detect_every, on_frame)
 
     def video_segment(self, path: str | os.PathLike, start: int, stop: int, total: int) -> Entries:
         """The entries of a video's frames at 0-based positions ``start`` to ``stop`` - 1 of ``total``

@@ -31,7 +31,7 @@ from poseau.infer.predict import (
     smooth_faces,
 )
 from poseau.infer.runners import load_runner
-from poseau.infer.sources import Frame, image_files, video_file
+from poseau.infer.sources import Frame, existing_file, image_files
 from poseau.models.shipped import DEFAULT_MODEL
 from poseau.options import DETECT_EVERY, SEQUENCE_FPS, PredictOptions, check_options, segment_step
 from poseau.progress import progress_bar
@@ -73,7 +73,7 @@ class Predictor:
 
     def video(self, path: str | os.PathLike) -> pd.DataFrame:
         """The table of a video (anything PyAV decodes; timestamps are its frames' own)."""
-        path = video_file(path)
+        path = existing_file(path)
         return self._table(partial(self.cutter.video, path), str(path), count_frames(path))
 
     def video_segment(self, path: str | os.PathLike, start: int, stop: int, total: int) -> pd.DataFrame:

@@ -43,7 +43,8 @@ def video_frames(path: str | os.PathLike, start: int = 0, stop: int | None = Non
         yield Frame(i + 1, last, image)
 
 
-def video_file(path: str | os.PathLike) -> Path:
+def existing_file(path: str | os.PathLike) -> Path:
+    """``path``, which must be a file (a video or an image): else one error saying there is none."""
     path = Path(path)
     if not path.is_file():
         raise PoseauError(f"{path}: no such file")
@@ -72,8 +73,4 @@ def image_frames(files: list[Path], fps: float, unreadable: list[PoseauError] | 
 
 
 def image_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return images_in(path)
-    if not path.is_file():
-        raise PoseauError(f"{path}: no such file")
-    return [path]
+    return images_in(path) if path.is_dir() else [existing_file(path)]
