@@ -52,6 +52,11 @@ def raw_column(au: str) -> str:
     return f"{au}_raw"
 
 
+def aus_in(columns) -> list[str]:
+    """The AUs, in AUS order, whose intensity column is among ``columns`` (a table's)."""
+    return [au for au in AUS if intensity_column(au) in columns]
+
+
 def intensity_columns(aus=AUS) -> list[str]:
     """The intensity columns of ``aus`` (default: all seven, in their order)."""
     return [intensity_column(au) for au in aus]

@@ -218,7 +218,7 @@ def _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, 
                     continue
                 except Exception as exc:  # a piece that cannot be decoded: its input fails
                     if task.item.key not in outcomes:
-                        settle(Outcome(task.item.key, str(task.item.path), "", "failed", error=str(exc)))
+                        settle(Outcome.failed(task.item, str(exc)))
                     continue
                 if task.item.key in outcomes:
                     continue
@@ -234,7 +234,7 @@ def _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, 
                         table = join_pieces([got[k] for k in sorted(got)], work.options.median, str(item.path))
                         settle(write_outputs(item, out, work, signature, table, started[item.key]))
                     except PoseauError as exc:
-                        settle(Outcome(item.key, str(item.path), "", "failed", error=str(exc)))
+                        settle(Outcome.failed(item, str(exc)))
             if died:
                 died += list(flying.values())  # the pool is gone: everything in it was lost
                 flying.clear()
@@ -244,6 +244,5 @@ def _run(todo, out, work, signature, pool, jobs, totals, outcomes, write_index, 
                     if task.tries < TRIES:
                         tasks.appendleft(task)
                     elif task.item.key not in outcomes:
-                        settle(Outcome(task.item.key, str(task.item.path), "", "failed",
-                                       error=f"{task.item.path}: the worker process predicting it died (killed or "
-                                             f"out of memory), {TRIES} times"))
+                        settle(Outcome.failed(task.item, f"{task.item.path}: the worker process predicting it died "
+                                                         f"(killed or out of memory), {TRIES} times"))

@@ -43,7 +43,7 @@ def cut_one(item: Input) -> Cut | workers.Outcome:
             entries = cutter.images(image_files(Path(item.path)), work.fps, unreadable)
         return Cut.of(entries, cutter.framing.size, unreadable)
     except PoseauError as exc:
-        return workers.Outcome(item.key, str(item.path), "", "failed", error=str(exc))
+        return workers.Outcome.failed(item, str(exc))
 
 
 def cut_piece(item: Input, start: int, stop: int, total: int) -> Cut:
@@ -65,7 +65,7 @@ class Central:
 
     def pool(self, jobs: int, threads: int) -> workers.LocalPool:
         return workers.LocalPool(self.work, jobs, threads, initializer=start_cutter,
-                            initargs=(self.work, threads, self.predictor.framing, self.predictor.detector.name))
+                                 initargs=(self.work, threads, self.predictor.framing, self.predictor.detector.name))
 
     def scored(self, cut: Cut):
         """A piece's unfiltered table."""
@@ -82,5 +82,4 @@ class Central:
             table = finished_table(self.scored(cut), str(item.path), self.work.options.median)
             return workers.write_outputs(item, out, self.work, signature, table, started)
         except PoseauError as exc:
-            return workers.Outcome(item.key, str(item.path), "", "failed", error=str(exc))
-
+            return workers.Outcome.failed(item, str(exc))

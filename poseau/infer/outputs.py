@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from poseau.constants import AUS, intensity_columns
+from poseau.constants import aus_in, intensity_column
 from poseau.fileio import atomic_path
 from poseau.plotting import pyplot, save_figure
 
@@ -25,7 +25,7 @@ def write_csv(table: pd.DataFrame, path: str | os.PathLike) -> Path:
 def plot_intensities(table: pd.DataFrame, path: str | os.PathLike, title: str) -> None:
     """One panel per AU: intensity over time for each face, gaps where no face was found."""
     plt = pyplot()
-    columns = {column: au for au, column in zip(AUS, intensity_columns(), strict=True) if column in table}
+    columns = {intensity_column(au): au for au in aus_in(table.columns)}
     fig, axes = plt.subplots(len(columns), 1, figsize=(9, 1.0 * len(columns) + 0.8), sharex=True, squeeze=False)
     time = "timestamp" if table["timestamp"].notna().all() else "frame"
     for ax, (column, au) in zip(axes[:, 0], columns.items(), strict=True):

@@ -15,7 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from poseau.constants import AUS, intensity_columns
+from poseau.constants import aus_in
 from poseau.errors import PoseauError
 from poseau.fileio import write_text_atomic
 from poseau.infer.inputs import Input
@@ -66,6 +66,10 @@ class Outcome:
     def row(self) -> dict:
         return {c: getattr(self, c) for c in INDEX_COLUMNS}
 
+    @classmethod
+    def failed(cls, item: Input, error: str) -> Outcome:
+        return cls(item.key, str(item.path), "", "failed", error=error)
+
 
 def record_path(item: Input, out: Path) -> Path:
     return item.output(out, ".json")
@@ -107,8 +111,7 @@ def write_outputs(item: Input, out: Path, work: Work, signature: dict, table, st
     if work.overlay and item.kind == "video":
         from poseau.infer.overlay import write_overlay
 
-        aus = [au for au, column in zip(AUS, intensity_columns(), strict=True) if column in table]
-        write_overlay(item.path, table, item.output(out, OVERLAY_SUFFIX), aus)
+        write_overlay(item.path, table, item.output(out, OVERLAY_SUFFIX), aus_in(table.columns))
     frames, faces = int(table["frame"].nunique()), int(table.loc[table["success"] == 1, "frame"].nunique())
     seconds = time.perf_counter() - started
     write_text_atomic(record_path(item, out), json.dumps({"input": str(item.path), "key": item.key,
@@ -130,10 +133,10 @@ def predict_one(item: Input, out: Path, signature: dict) -> Outcome:
             log.warning("%s; left out of %s", error, item.output(out).name)
         return write_outputs(item, out, work, signature, table, started)
     except PoseauError as exc:
-        return Outcome(item.key, str(item.path), "", "failed", error=str(exc))
+        return Outcome.failed(item, str(exc))
     except Exception as exc:  # a fault of ours, not the input's: its trace logged, the run goes on
         log.exception("%s: unexpected error", item.path)
-        return Outcome(item.key, str(item.path), "", "failed", error=f"{item.path}: {type(exc).__name__}: {exc}")
+        return Outcome.failed(item, f"{item.path}: {type(exc).__name__}: {exc}")
 
 
 def predict_piece(item: Input, start: int, stop: int, total: int):
