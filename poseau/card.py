@@ -31,6 +31,18 @@ def _training(config: PretrainConfig) -> str:
     return "mirroring and shifts" + "".join(f", {e}" for e in extras)
 
 
+def _ensemble(config: PretrainConfig) -> str:
+    if config.ensemble == 1:
+        return ""
+    return (f"; the mean of {config.ensemble} such mixed models, one recipe trained with the seeds "
+            f"{', '.join(map(str, config.seeds))} (an ensemble: one seed's agreement with real faces strays far "
+            "from another's)")
+
+
+def _per_seed(config: PretrainConfig) -> str:
+    return " (each seed its own)" if config.ensemble > 1 else ""
+
+
 def _table(rows: tuple[str, ...], columns: list[str], values: list[list[float]]) -> str:
     """A Markdown table as the evaluation's tables are written (poseau.evaluate.tables)."""
     return to_markdown(Table("", "", rows, (("", tuple(columns)),), np.array(values, np.float64)))
@@ -97,8 +109,9 @@ def model_card(config: PretrainConfig, scores: dict) -> str:
         f"# {config.name}", "",
         f"AU intensity (FERA's 0-5) for {', '.join(scores['synthetic_holdout']['aus'])} from one face per frame, "
         "any head pose; the "
-        "pose-invariant and pose-dependent models of Zhou, Pi & Shi (FERA 2017), mixed per AU. Made by poseau "
-        f"{__version__} with `poseau pretrain`; its two models trained for {scores['train_minutes']:.0f} minutes "
+        "pose-invariant and pose-dependent models of Zhou, Pi & Shi (FERA 2017), mixed per AU"
+        f"{_ensemble(config)}. Made by poseau {__version__} with `poseau pretrain`; its "
+        f"{2 * config.ensemble} models trained for {scores['train_minutes']:.0f} minutes "
         f"({scores['train_device']}); "
         f"{scores['model_mb']:.1f} MB ({'large weights in int8, the rest' if config.precision == 'int8' else 'weights'}"
         " in half precision). model.onnx is the same network for onnxruntime, which `poseau predict` runs by "
@@ -114,9 +127,9 @@ def model_card(config: PretrainConfig, scores: dict) -> str:
         "(benchmarks/README.md), the way its scores below are measured.", "",
         "## Training data and model", "",
         f"{config.train_subjects} synthetic identities for training, {config.valid_subjects} to select the mixed "
-        f"model, {config.test_subjects} to test ({config.frames} frames each, all 9 FERA views, the varied look: "
-        "lights, backgrounds, continuous head pose about each view, skin texture, expression creases, asymmetric "
-        f"and solo AUs, blur, noise and H.264{_renders(config)}). "
+        f"model, {config.test_subjects} to test{_per_seed(config)} ({config.frames} frames each, all 9 FERA "
+        "views, the varied look: lights, backgrounds, continuous head pose about each view, skin texture, "
+        f"expression creases, asymmetric and solo AUs, blur, noise and H.264{_renders(config)}). "
         f"Faces are cut from each frame as `poseau predict` cuts them ({config.size}x{config.size}, grey, "
         f"histogram-equalised). EfficientNet-Lite0 from ImageNet; a 1x1 convolution to {config.reduce} channels "
         "before each FC 256 head; Adam, cosine learning rate, a fresh balanced draw of frames every epoch, "

@@ -55,18 +55,25 @@ def _evaluate(model: Path, store, partition: str, name: str, out: Path, config: 
     return ev
 
 
+def claim_folder(config, out: str | os.PathLike) -> Path:
+    """``out`` with ``config`` saved in it (its FILE), unless it holds a run of another config: a killed run of
+    the same config continues there."""
+    out = out_folder(out)
+    if (out / config.FILE).is_file() and load_config(type(config), out / config.FILE) != config:
+        raise PoseauError(f"{out}: holds a run of another config ({out / config.FILE}); choose another --out or "
+                          "delete it")
+    save_config(config, out / config.FILE)
+    return out
+
+
 def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-demo", *,
              face_model: str | os.PathLike | None = None, workers: int | None = None, device: str = "cpu",
              progress: bool = True) -> Path:
     """Run the demo into ``out``; the path of its report (HTML)."""
     config = config or DemoConfig()
-    out = out_folder(out)
-    if (out / config.FILE).is_file() and load_config(type(config), out / config.FILE) != config:
-        raise PoseauError(f"{out}: holds a run of another config ({out / config.FILE}); choose another --out or "
-                          "delete it")
+    out = claim_folder(config, out)
     workers = workers or RENDER_WORKERS
     tic = time.perf_counter()
-    save_config(config, out / config.FILE)
     render_once(config.synth(), out / "data", face_model, workers, progress)
     store = prepare(config.prepare(out / "data"), out / "store", workers=workers, progress=progress)
     log.info("frame store %s: %s", store.path, store.meta["summary"])

@@ -9,6 +9,10 @@
     OUT/NAME/        what ships in poseau/weights/NAME/: model.pt (int8 or half precision), and the scores of
                      that file (not of the float32 mixed.pt) in scores.json and MODEL_CARD.md
 
+With ``ensemble`` above 1 the demo's steps run once per seed, each in OUT/seedS/ (S = seed, seed + 1, ...), and
+what ships is OUT/ensemble.pt, the mean of their mixed models (poseau.models.ensemble); it is scored on the first
+seed's test subjects.
+
 With ``media`` (a folder with videos/, reference/ and images/, as ../shared/media), the model is also scored
 against OpenFace 2.x's output on the videos, and the strongest AUs of each photo are recorded.
 """
@@ -29,13 +33,13 @@ from poseau.card import write_model_card
 from poseau.config import to_dict
 from poseau.constants import intensity_column
 from poseau.data.store import FrameStore, prepare
-from poseau.demo import render_once, run_demo
+from poseau.demo import claim_folder, render_once, run_demo
 from poseau.evaluate.evaluation import evaluate_model, write_evaluation
 from poseau.evaluate.predictions import partition_rows, predict_store
 from poseau.export.onnx import export_onnx
 from poseau.fileio import write_text_atomic
 from poseau.infer.real_faces import agree_with_reference, strongest_aus
-from poseau.models.checkpoint import compact_record, load_model, read_checkpoint, save_atomic
+from poseau.models.checkpoint import compact_record, load_model, read_checkpoint, save_atomic, save_ensemble
 from poseau.models.shipped import CARD_FILE, MODEL_FILE, ONNX_FILE, SCORES_FILE
 from poseau.options import RENDER_WORKERS
 from poseau.recipes import PretrainConfig
@@ -65,8 +69,9 @@ def _measure(config: PretrainConfig, out: Path, path: Path, face_model, workers:
              progress: bool) -> dict:
     """The scores of the model file at ``path`` (the one that ships, in its stored precision)."""
     model = load_model(path, device=device)
-    test = evaluate_model(model, FrameStore(out / "store"), partition="test", median=config.median,
-                          name=config.name, device=device, progress=progress)
+    store = FrameStore(member_folder(config, out, config.seed) / "store")
+    test = evaluate_model(model, store, partition="test", median=config.median, name=config.name,
+                          device=device, progress=progress)
     scores = {"synthetic_test": score_summary(test.scores)}
     holdout = out / "holdout"
     render_once(config.holdout(), holdout / "data", face_model, workers, progress)
@@ -98,14 +103,33 @@ def _number(value) -> float | None:
 
 def training_minutes(out: Path) -> float:
     """The minutes both training runs spent in their epochs (validation included), from their train.csv."""
-    return sum(float(pd.read_csv(csv)["seconds"].sum()) for csv in sorted((out / "runs").glob("*/train.csv"))) / 60
+    return sum(float(pd.read_csv(csv)["seconds"].sum()) for csv in sorted(out.glob("**/runs/*/train.csv"))) / 60
 
 
-def write_model(config: PretrainConfig, out: Path) -> Path:
-    """OUT/NAME/model.pt: the mixed model in the config's precision; and beside it model.onnx, the same network
-    for onnxruntime (int8 weights where model.pt has them), parity-checked."""
-    path = save_atomic(compact_record(read_checkpoint(out / "mixed.pt"), config.precision),
-                       out / config.name / MODEL_FILE)
+def member_folder(config: PretrainConfig, out: Path, seed: int) -> Path:
+    """Where the demo's steps of ``seed`` run: OUT itself without an ensemble, else OUT/seedS."""
+    return out if config.ensemble == 1 else out / f"seed{seed}"
+
+
+def train_members(config: PretrainConfig, out: Path, face_model, workers: int, device: str, progress: bool) -> Path:
+    """The demo's steps for each seed of the recipe; the model to ship in float32 (OUT/mixed.pt, or the
+    ensemble of every seed's mixed.pt at OUT/ensemble.pt)."""
+    if config.ensemble == 1:
+        run_demo(config, out, face_model=face_model, workers=workers, device=device, progress=progress)
+        return out / "mixed.pt"
+    claim_folder(config, out)
+    for seed in config.seeds:
+        log.info("ensemble member seed %d of %s", seed, ", ".join(map(str, config.seeds)))
+        run_demo(config.member(seed), member_folder(config, out, seed), face_model=face_model, workers=workers,
+                 device=device, progress=progress)
+    return save_ensemble([member_folder(config, out, s) / "mixed.pt" for s in config.seeds], out / "ensemble.pt",
+                         seeds=list(config.seeds))
+
+
+def write_model(config: PretrainConfig, source: Path, out: Path) -> Path:
+    """OUT/NAME/model.pt: the model file ``source`` in the config's precision; and beside it model.onnx, the
+    same network for onnxruntime (int8 weights where model.pt has them), parity-checked."""
+    path = save_atomic(compact_record(read_checkpoint(source), config.precision), out / config.name / MODEL_FILE)
     export_onnx(path, path.with_name(ONNX_FILE), int8=config.precision == "int8")
     return path
 
@@ -128,8 +152,7 @@ def run_pretrain(config: PretrainConfig | None = None, out: str | os.PathLike = 
     out = Path(out)
     workers = workers or RENDER_WORKERS
     tic = time.perf_counter()
-    run_demo(config, out, face_model=face_model, workers=workers, device=device, progress=progress)
-    path = write_model(config, out)
+    path = write_model(config, train_members(config, out, face_model, workers, device, progress), out)
     write_scores(config, path, _measure(config, out, path, face_model, workers, device, media, progress), device)
     log.info("pretrain finished in %.1f min; the model to ship: %s", (time.perf_counter() - tic) / 60, path.parent)
     return path.parent

@@ -4,6 +4,7 @@ options from."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import ClassVar
@@ -147,12 +148,24 @@ class PretrainConfig(DemoConfig):
     precision: str = option("int8", "of the shipped weights: half (15.5 MB for both members) or int8 (8)",
                             rule=one_of(PRECISIONS))
     seed: int = option(1, "renders, draws and training")
+    ensemble: int = option(1, "the recipe run with seeds seed, seed + 1, ... and their mixed models averaged "
+                           "(1: one model)", rule=AT_LEAST_1)
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        held_out = {self.holdout_seed, self.holdout_seed + 1}
         check_config(self, "pretrain", {"name": bool(self.name) and "/" not in self.name,
-                                    "holdout_seed": self.seed not in (self.holdout_seed, self.holdout_seed + 1)},
-                 "a plain name; held-out seeds that differ from the recipe's seed")
+                                    "holdout_seed": not held_out & set(self.seeds)},
+                 "a plain name; held-out seeds that differ from the recipe's seeds")
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """The seeds of the ensemble's members (one seed without an ensemble)."""
+        return tuple(range(self.seed, self.seed + self.ensemble))
+
+    def member(self, seed: int) -> PretrainConfig:
+        """The config of the ensemble's member trained with ``seed``."""
+        return dataclasses.replace(self, seed=seed, ensemble=1)
 
     def holdout(self, neutral: bool = False) -> SynthConfig:
         """The held-out test set (or the neutral faces): test subjects only, from seeds training never sees."""

@@ -12,12 +12,15 @@ A model file is a dict (torch.save, loadable with weights_only=True):
     train          (optional) the TrainConfig and where training stopped
 
 A mixed model's file holds format, poseau, aus, preprocessing, "mixed" (the AU -> member pick and the
-selection scores) and "members", a list of the records above (without "train").
+selection scores) and "members", a list of the records above (without "train"). An ensemble's file
+(poseau.models.ensemble) holds format, poseau, aus, preprocessing, "ensemble" (the members' seeds) and
+"members", a list of model or mixed model records.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 from pathlib import Path
@@ -28,13 +31,16 @@ from poseau.config import ModelConfig, from_dict, to_dict
 from poseau.constants import POSE_GROUPS, VIEW_POSE_GROUP, __version__
 from poseau.data.preprocess import Preprocessing
 from poseau.errors import PoseauError
-from poseau.fileio import atomic_path
+from poseau.fileio import atomic_path, out_file
 from poseau.models.devices import torch_device
+from poseau.models.ensemble import EnsembleModel
 from poseau.models.input_spec import InputSpec
 from poseau.models.locate import locate_model
 from poseau.models.mixed import MixedModel
 from poseau.models.model import AUModel
 from poseau.models.torch_files import torch_load
+
+log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = 1
 # Smaller weights (depthwise and first convolutions) stay in half precision: in int8 they moved the demo's
@@ -72,7 +78,7 @@ def compact_record(record: dict, precision: str = "half") -> dict:
     or with ``precision`` "int8" the large weights (convolutions and linear layers of INT8_MIN_SIZE values or
     more: nearly all of them) as int8 with a scale per output channel (in record["int8_scales"]) and the rest
     in half precision. `load_model` reads both back into float32 (``full_state``)."""
-    if "mixed" in record:
+    if "members" in record:
         return {**record, "members": [compact_record(m, precision) for m in record["members"]]}
     state, scales = {}, {}
     for key, value in record["state_dict"].items():
@@ -103,16 +109,18 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     """The record of a model file, a training run folder's model.pt, or a shipped model (by name)."""
     path = locate_model(path)
     record = torch_load(path, "poseau model file")
-    if not isinstance(record, dict) or not ("model" in record or "mixed" in record):
+    if not isinstance(record, dict) or not ({"model", "mixed", "ensemble"} & set(record)):
         raise PoseauError(f"{path}: not a poseau model file (no model record)")
     if record.get("format") != CHECKPOINT_FORMAT:
         raise PoseauError(f"{path}: model file format {record.get('format')}, this poseau reads {CHECKPOINT_FORMAT}")
     return record
 
 
-def model_from_record(record: dict, source: str = "model") -> AUModel | MixedModel:
-    if "mixed" in record:
+def model_from_record(record: dict, source: str = "model") -> AUModel | MixedModel | EnsembleModel:
+    if "members" in record:
         members = [model_from_record(r, f"{source} (member {i + 1})") for i, r in enumerate(record["members"])]
+        if "ensemble" in record:
+            return EnsembleModel(members, record["ensemble"]["seeds"])
         return MixedModel(members, record["mixed"]["pick"], record["mixed"]["selection"])
     preprocessing = Preprocessing.from_dict(record["preprocessing"], source)
     model = AUModel(from_dict(ModelConfig, record["model"], source), preprocessing=preprocessing, weights=None)
@@ -124,9 +132,30 @@ def model_from_record(record: dict, source: str = "model") -> AUModel | MixedMod
     return model
 
 
-def load_model(path: str | os.PathLike, *, device: str | torch.device = "cpu") -> AUModel | MixedModel:
-    """The model (or mixed model) saved at ``path`` (a model file, a run folder, or the name of a shipped model
-    such as "poseau-au7-v1": poseau.models.shipped), in eval mode on ``device``:
+def save_ensemble(models: list[str | os.PathLike], out: str | os.PathLike, *, seeds: list[int] | None = None
+                  ) -> Path:
+    """One model file at ``out`` whose intensities are the mean of the model files ``models`` (members of one
+    recipe, trained with ``seeds``: poseau.models.ensemble); their weights are kept as each file has them."""
+    if len(models) < 2:
+        raise PoseauError("an ensemble needs two or more model files")
+    out = out_file(out)
+    records = [read_checkpoint(m) for m in models]
+    first = records[0]
+    record = {"format": CHECKPOINT_FORMAT, "poseau": __version__, "aus": first["aus"],
+              "preprocessing": first["preprocessing"], "ensemble": {"seeds": list(seeds) if seeds else None},
+              "members": [{k: v for k, v in r.items() if k != "train"} for r in records]}
+    try:
+        model_from_record(record, str(out))
+    except ValueError as exc:
+        raise PoseauError(f"cannot make an ensemble of {', '.join(map(str, models))}: {exc}") from None
+    log.info("ensemble %s: the mean of %s", out, ", ".join(map(str, models)))
+    return save_atomic(record, out)
+
+
+def load_model(path: str | os.PathLike, *, device: str | torch.device = "cpu"
+               ) -> AUModel | MixedModel | EnsembleModel:
+    """The model (a mixed model, an ensemble) saved at ``path`` (a model file, a run folder, or the name of a
+    shipped model such as "poseau-au7-v1": poseau.models.shipped), in eval mode on ``device``:
     ``model.preprocessing(image, box)`` makes its input, ``model.predict(faces)`` gives intensities 0-5 for
     ``model.aus``."""
     device = torch_device(device)
