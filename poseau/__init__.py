@@ -15,6 +15,7 @@ _PUBLIC = {
     "FrameDataset": "poseau.data.dataset",
     "ModelConfig": "poseau.config", "TrainConfig": "poseau.config", "AUModel": "poseau.models.model",
     "load_model": "poseau.models.checkpoint", "MixedModel": "poseau.models.mixed",
+    "EnsembleModel": "poseau.models.ensemble", "save_ensemble": "poseau.models.checkpoint",
     "evaluate_model": "poseau.evaluate.evaluation", "evaluate_models": "poseau.evaluate.evaluation",
     "select_mixed": "poseau.evaluate.selection", "draw_saliency": "poseau.explain.saliency",
     "write_report": "poseau.report", "Predictor": "poseau.infer.predictor", "predict_video": "poseau.infer.predictor",

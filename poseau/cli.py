@@ -107,6 +107,13 @@ def cmd_mix(args: argparse.Namespace) -> None:
     print(f"mixed model written to {path}")
 
 
+def cmd_ensemble(args: argparse.Namespace) -> None:
+    from poseau.models.checkpoint import save_ensemble
+
+    path = save_ensemble(args.model, args.out, seeds=args.seed)
+    print(f"ensemble of {len(args.model)} models written to {path}")
+
+
 def cmd_saliency(args: argparse.Namespace) -> None:
     from poseau.explain.saliency import draw_saliency
 
@@ -278,6 +285,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scoring_args(p, ScoreOptions)
     p.add_argument("--out", required=True, help="the mixed model file to write")
     p.set_defaults(func=cmd_mix)
+
+    p = sub.add_parser("ensemble", help="one model file whose intensities are the mean of several models' (seeds "
+                       "of one recipe)")
+    p.add_argument("model", nargs="+", help="model files, run folders or shipped model names, with the same input "
+                   "and AUs")
+    p.add_argument("--out", required=True, help="the ensemble's model file to write")
+    p.add_argument("--seed", type=int, nargs="+", help="the seed each model was trained with, kept in the file")
+    p.set_defaults(func=cmd_ensemble)
 
     p = sub.add_parser("saliency", help="gradient saliency maps per AU and view (the paper's Fig. 3)")
     _add_scoring_args(p, SaliencyOptions, several=False)

@@ -82,3 +82,15 @@ def test_members_must_take_the_same_input_and_give_the_same_aus(tmp_path):
     with torch.no_grad():  # a model may be averaged with itself: the mean is that model
         x = torch.randint(0, 256, (2, 1, 32, 32), dtype=torch.uint8)
         torch.testing.assert_close(EnsembleModel([base, base])(x)["intensity"], base(x)["intensity"])
+
+
+def test_the_ensemble_command_writes_the_file_and_names_a_bad_input(tmp_path, capsys):
+    from poseau.cli import main
+
+    for i in range(2):
+        save_atomic(model_record(random_model("pose-invariant", AUS, i)), tmp_path / f"m{i}.pt")
+    assert main(["ensemble", str(tmp_path / "m0.pt"), str(tmp_path / "m1.pt"), "--out", str(tmp_path / "e.pt"),
+                 "--seed", "0", "1"]) == 0
+    assert load_model(tmp_path / "e.pt").seeds == [0, 1] and "ensemble of 2 models" in capsys.readouterr().out
+    assert main(["ensemble", str(tmp_path / "m0.pt"), str(tmp_path / "none.pt"), "--out", str(tmp_path / "f.pt")]) == 2
+    assert "none.pt" in capsys.readouterr().err and not (tmp_path / "f.pt").exists()
