@@ -109,8 +109,8 @@ def model_card(config: PretrainConfig, scores: dict) -> str:
         f"# {config.name}", "",
         f"AU intensity (FERA's 0-5) for {', '.join(scores['synthetic_holdout']['aus'])} from one face per frame, "
         "any head pose; the "
-        "pose-invariant and pose-dependent models of Zhou, Pi & Shi (FERA 2017), mixed per AU"
-        f"{_ensemble(config)}. Made by poseau {__version__} with `poseau pretrain`; its "
+        "pose-invariant and pose-dependent models of Zhou, Pi & Shi (FERA 2017), "
+        f"{'mixed per AU' if config.mix == 'best' else 'their intensities averaged'}{_ensemble(config)}. Made by poseau {__version__} with `poseau pretrain`; its "
         f"{2 * config.ensemble} models trained for {scores['train_minutes']:.0f} minutes "
         f"({scores['train_device']}); "
         f"{scores['model_mb']:.1f} MB ({'large weights in int8, the rest' if config.precision == 'int8' else 'weights'}"

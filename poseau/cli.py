@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 from poseau.config import ModelConfig, PrepareConfig, SynthConfig, TrainConfig
+from poseau.constants import MIX_RULES
 from poseau.errors import PoseauError
 from poseau.fileio import out_folder
 from poseau.models.shipped import DEFAULT_MODEL
@@ -102,7 +103,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_mix(args: argparse.Namespace) -> None:
     from poseau.evaluate.selection import select_mixed
 
-    path = select_mixed(args.model, args.store, args.out, names=args.name, progress=not args.quiet,
+    path = select_mixed(args.model, args.store, args.out, names=args.name, rule=args.rule, progress=not args.quiet,
                         **as_kwargs(from_options(ScoreOptions, args)))
     print(f"mixed model written to {path}")
 
@@ -284,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("mix", help="the mixed model: per AU, the model with the higher validation ICC")
     _add_scoring_args(p, ScoreOptions)
     p.add_argument("--out", required=True, help="the mixed model file to write")
+    p.add_argument("--rule", choices=MIX_RULES, default="best", help="best: each AU from the model with the higher "
+                   "ICC (the paper); mean: each AU the mean of the models that give it")
     p.set_defaults(func=cmd_mix)
 
     p = sub.add_parser("ensemble", help="one model file whose intensities are the mean of several models' (seeds "

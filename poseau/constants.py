@@ -67,6 +67,9 @@ MODEL_KINDS: tuple[str, ...] = ("pose-invariant", "pose-dependent")
 BACKBONE_NAMES: tuple[str, ...] = ("vgg16", "efficientnet_lite0")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 SCHEDULES: tuple[str, ...] = ("constant", "cosine")  # learning rate over a stage's epochs
+# how a mixed model takes each AU from its candidates (poseau.evaluate.selection): the paper's choice of the one
+# with the higher validation ICC, or the mean of every candidate that outputs it
+MIX_RULES: tuple[str, ...] = ("best", "mean")
 STAGES: dict[str, tuple[str, ...]] = {"pose-invariant": ("regress",), "pose-dependent": ("routed", "pose", "joint")}
 RUNTIMES: tuple[str, ...] = ("auto", "torch", "onnx")
 # where the network runs in a run of many inputs (poseau.infer.batch): each worker's own, or one for all

@@ -87,7 +87,8 @@ def run_demo(config: DemoConfig | None = None, out: str | os.PathLike = "poseau-
             evaluations[partition, kind] = _evaluate(models[kind], store, partition, kind, out, config, device,
                                                      progress)
         if partition == "valid":
-            models["mixed"] = mix([evaluations["valid", k] for k in MODEL_KINDS], out / "mixed.pt", device=device)
+            models["mixed"] = mix([evaluations["valid", k] for k in MODEL_KINDS], out / "mixed.pt", rule=config.mix,
+                                  device=device)
     mixed = evaluations["test", "mixed"] = _evaluate(models["mixed"], store, "test", "mixed", out, config, device,
                                                      progress)
     for partition in ("valid", "test"):

@@ -19,7 +19,7 @@ from poseau.config import (
     TrainConfig,
     check_config,
 )
-from poseau.constants import AUS, BACKBONE_NAMES, MODEL_KINDS, OPTIMIZERS, SCHEDULES, STAGES
+from poseau.constants import AUS, BACKBONE_NAMES, MIX_RULES, MODEL_KINDS, OPTIMIZERS, SCHEDULES, STAGES
 from poseau.options import (
     ABOVE_0,
     AT_LEAST_0,
@@ -82,6 +82,8 @@ class DemoConfig:
     redraw: bool = option(True, "a fresh draw every epoch: the 10 epochs see most of the 10800 frames")
     schedule: str = option("cosine", "learning rate over the epochs (cosine: test ICC 0.453 -> 0.466, RMSE "
                            "1.44 -> 1.33 with redraw, pose-invariant)", rule=one_of(SCHEDULES))
+    mix: str = option("best", "how the mixed model takes each AU: best (the paper: the model with the higher "
+                      "validation ICC) or mean (both models' mean)", rule=one_of(MIX_RULES))
     saliency_frames: int = option(20, "frames with the highest predictions per AU and view in the saliency "
                                   "maps", rule=AT_LEAST_1)
     median: int = option(MEDIAN_WIDTH, "median filter width before scoring", rule=RULES["median"])

@@ -82,3 +82,39 @@ def test_members_must_take_the_same_input(tmp_path):
     with pytest.raises(PoseauError, match="different inputs"):
         mix([evaluation("a", tmp_path / "a.pt", {"AU12": 0.1}), evaluation("c", tmp_path / "c.pt", {"AU12": 0.2})],
             tmp_path / "m.pt")
+
+
+def test_the_mean_rule_averages_every_candidate_that_gives_the_au(tmp_path):
+    inv = member("pose-invariant", ("AU06", "AU12"), 0)
+    dep = member("pose-dependent", ("AU01", "AU06", "AU12"), 1)
+    for name, model in (("inv", inv), ("dep", dep)):
+        save_atomic(model_record(model), tmp_path / f"{name}.pt")
+    path = mix([evaluation("inv", tmp_path / "inv.pt", {"AU06": 0.2, "AU12": 0.8}),
+                evaluation("dep", tmp_path / "dep.pt", {"AU01": 0.1, "AU06": 0.5, "AU12": 0.7})],
+               tmp_path / "mean.pt", rule="mean")
+    loaded = load_model(path)
+    assert loaded.selection["rule"] == "mean"
+    assert loaded.selection["chosen"] == {"AU01": ["dep"], "AU06": ["inv", "dep"], "AU12": ["inv", "dep"]}
+    x = torch.randint(0, 256, (3, 1, 32, 32), dtype=torch.uint8)
+    with torch.no_grad():
+        got, a, b = loaded(x), inv(x)["intensity"], dep(x)
+    torch.testing.assert_close(got["intensity"][:, 0], b["intensity"][:, 0])  # only one candidate gives AU01
+    torch.testing.assert_close(got["intensity"][:, 1:], (a + b["intensity"][:, 1:]) / 2)
+    torch.testing.assert_close(got["pose_logits"], b["pose_logits"])  # the pose estimator is kept
+    old = MixedModel([inv, dep], {"AU12": 0, "AU06": [1]})  # a file's single index reads as a one-member mean
+    assert old.pick == {"AU06": (1,), "AU12": (0,)}
+    with pytest.raises(PoseauError, match="unknown mix rule"):
+        mix([evaluation("inv", tmp_path / "inv.pt", {"AU06": 0.2})], tmp_path / "x.pt", rule="median")
+    with pytest.raises(ValueError, match="AU01 is not an output of member 0"):
+        MixedModel([inv, dep], {"AU01": [0, 1]})
+
+
+def test_the_report_says_how_the_mixed_model_was_made():
+    from poseau.report import _selection_text
+
+    iccs = {"inv": {"AU06": 0.2, "AU12": 0.8}, "dep": {"AU06": 0.5, "AU12": None}}
+    best = _selection_text({"partition": "valid", "icc": iccs, "chosen": {"AU06": "dep", "AU12": "inv"}})
+    assert "higher ICC" in best and "AU06: dep (0.500)" in best
+    mean = _selection_text({"partition": "valid", "icc": iccs, "rule": "mean",
+                            "chosen": {"AU06": ["inv", "dep"], "AU12": ["inv", "dep"]}})
+    assert "mean of inv, dep" in mean and "AU06: 0.200, 0.500" in mean and "AU12: 0.800, n/a" in mean

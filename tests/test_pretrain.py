@@ -31,7 +31,7 @@ TINY = [*DEMO_TINY, "--reduce", "8", "--holdout-subjects", "1", "--neutral-subje
 @pytest.mark.slow
 def test_pretrain_writes_the_model_to_ship_with_its_scores_and_card(face_model_file, tmp_path, capsys):
     out = tmp_path / "pretrain"
-    args = ["-q", "pretrain", "--out", str(out), "--face-model", str(face_model_file), *TINY, "--ensemble", "2"]
+    args = ["-q", "pretrain", "--out", str(out), "--face-model", str(face_model_file), *TINY, "--ensemble", "2", "--mix", "mean"]
     assert main(args) == 0
     assert f"{out / 'tiny-v0'}" in capsys.readouterr().out
     folder = out / "tiny-v0"
@@ -66,7 +66,8 @@ def test_pretrain_writes_the_model_to_ship_with_its_scores_and_card(face_model_f
     assert scores["recipe"]["ensemble"] == 2
     card = (folder / CARD_FILE).read_text()
     assert card.startswith("# tiny-v0") and "MIT" in card and "Apache 2.0" in card
-    assert "the mean of 2 such mixed models" in card and "seeds 1, 2" in card
+    assert "the mean of 2 such mixed models" in card and "seeds 1, 2" in card and "averaged" in card
+    assert all(len(m.members) == 2 and set(m.pick.values()) == {(0, 1)} for m in model.members)  # --mix mean
     assert f"{scores['synthetic_holdout']['icc']:.2f}" in card and "Not measured" in card  # no --media given
     recipe = next(line for line in card.splitlines() if line.startswith("poseau pretrain "))
     again = build_parser().parse_args(shlex.split(recipe)[1:])  # the recipe line runs as printed

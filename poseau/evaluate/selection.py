@@ -1,4 +1,5 @@
-"""The paper's mixed model: for each AU, the candidate model with the higher validation ICC(3,1).
+"""The paper's mixed model: for each AU, the candidate model with the higher validation ICC(3,1) (the rule
+"best"), or the mean of every candidate that outputs it (the rule "mean").
 
 Candidates may cover different AUs (one network per AU, as the paper, or one for all); each AU is taken
 from the best candidate that outputs it. Ties go to the earlier candidate; an AU whose ICC is undefined
@@ -12,7 +13,7 @@ import math
 import os
 from pathlib import Path
 
-from poseau.constants import AUS
+from poseau.constants import AUS, MIX_RULES
 from poseau.data.store import FrameStore, open_store
 from poseau.errors import PoseauError
 from poseau.evaluate.evaluation import Evaluation, evaluate_model, model_names
@@ -38,12 +39,16 @@ def choose(iccs: dict[str, dict[str, float]]) -> dict[str, str]:
     return chosen
 
 
-def mix(evaluations: list[Evaluation], out: str | os.PathLike, *, device: str = "cpu") -> Path:
-    """The mixed model of the evaluated model files (each Evaluation's ``model``), saved at ``out``."""
+def mix(evaluations: list[Evaluation], out: str | os.PathLike, *, rule: str = "best", device: str = "cpu") -> Path:
+    """The mixed model of the evaluated model files (each Evaluation's ``model``) by ``rule`` (MIX_RULES),
+    saved at ``out``."""
+    if rule not in MIX_RULES:
+        raise PoseauError(f"unknown mix rule {rule!r} (known: {', '.join(MIX_RULES)})")
     if any(not ev.model for ev in evaluations):
         raise PoseauError("the mixed model is made from model files; evaluate the files, not models in memory")
     iccs = {ev.name: {au: ev.scores["pooled"][au]["icc"] for au in ev.aus} for ev in evaluations}
-    chosen = choose(iccs)
+    chosen = choose(iccs) if rule == "best" else {au: [n for n, s in iccs.items() if au in s]
+                                                  for au in AUS if any(au in s for s in iccs.values())}
     names = [ev.name for ev in evaluations]
     members = [load_model(ev.model, device=device) for ev in evaluations]
     for ev, member in zip(evaluations, members, strict=True):
@@ -51,20 +56,22 @@ def mix(evaluations: list[Evaluation], out: str | os.PathLike, *, device: str = 
             raise PoseauError(f"{ev.model}: is a mixed model; mix the models it was made of")
     selection = {"partition": evaluations[0].partition, "store": evaluations[0].store,
                  "median_width": evaluations[0].median, "candidates": {ev.name: ev.model for ev in evaluations},
-                 "icc": iccs, "chosen": chosen}
+                 "icc": iccs, "rule": rule, "chosen": chosen}
+    pick = {au: names.index(c) if isinstance(c, str) else [names.index(n) for n in c] for au, c in chosen.items()}
     try:
-        model = MixedModel(members, {au: names.index(name) for au, name in chosen.items()}, selection)
+        model = MixedModel(members, pick, selection)
     except ValueError as exc:
         raise PoseauError(f"cannot mix {', '.join(ev.model for ev in evaluations)}: {exc}") from None
     save_atomic(mixed_record(model), out)
-    log.info("mixed model %s: %s", out, ", ".join(f"{au} from {name}" for au, name in chosen.items()))
+    log.info("mixed model %s: %s", out, ", ".join(f"{au} from {c if isinstance(c, str) else ' and '.join(c)}"
+                                                  for au, c in chosen.items()))
     return Path(out)
 
 
 def select_mixed(models: list[str | os.PathLike], store: FrameStore | str, out: str | os.PathLike, *,
                  partition: str = EVAL_PARTITION, names: list[str] | None = None, median: int = MEDIAN_WIDTH,
-                 device: str = "cpu", batch_size: int = EVAL_BATCH, progress: bool = True) -> Path:
-    """Evaluate each model file on ``partition`` and save their mixed model at ``out``."""
+                 rule: str = "best", device: str = "cpu", batch_size: int = EVAL_BATCH, progress: bool = True) -> Path:
+    """Evaluate each model file on ``partition`` and save their mixed model by ``rule`` at ``out``."""
     out = out_file(out)
     if len(models) < 2:
         raise PoseauError("a mixed model needs two or more model files")
@@ -72,4 +79,4 @@ def select_mixed(models: list[str | os.PathLike], store: FrameStore | str, out: 
     store = open_store(store)
     evaluations = [evaluate_model(m, store, partition=partition, median=median, name=n, device=device,
                                   batch_size=batch_size, progress=progress) for m, n in zip(models, names, strict=True)]
-    return mix(evaluations, out, device=device)
+    return mix(evaluations, out, rule=rule, device=device)

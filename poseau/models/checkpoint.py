@@ -69,7 +69,7 @@ def model_record(model: AUModel, *, train: dict | None = None) -> dict:
 def mixed_record(model: MixedModel) -> dict:
     return {"format": CHECKPOINT_FORMAT, "poseau": __version__, "aus": list(model.aus),
             "preprocessing": model.preprocessing.to_dict(),
-            "mixed": {"pick": dict(model.pick), "selection": dict(model.selection)},
+            "mixed": {"pick": {au: list(c) for au, c in model.pick.items()}, "selection": dict(model.selection)},
             "members": [model_record(m) for m in model.members]}
 
 
