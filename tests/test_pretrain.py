@@ -31,7 +31,8 @@ TINY = [*DEMO_TINY, "--reduce", "8", "--holdout-subjects", "1", "--neutral-subje
 @pytest.mark.slow
 def test_pretrain_writes_the_model_to_ship_with_its_scores_and_card(face_model_file, tmp_path, capsys):
     out = tmp_path / "pretrain"
-    args = ["-q", "pretrain", "--out", str(out), "--face-model", str(face_model_file), *TINY, "--ensemble", "2", "--mix", "mean"]
+    args = ["-q", "pretrain", "--out", str(out), "--face-model", str(face_model_file), *TINY, "--ensemble", "2",
+            "--mix", "mean"]
     assert main(args) == 0
     assert f"{out / 'tiny-v0'}" in capsys.readouterr().out
     folder = out / "tiny-v0"
