@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from poseau.models.model import IntensityModel
+from poseau.models.model import IntensityModel, shared_input
 
 
 class EnsembleModel(IntensityModel):
@@ -19,10 +19,8 @@ class EnsembleModel(IntensityModel):
         super().__init__()
         if len(members) < 2:
             raise ValueError("an ensemble needs two or more models")
-        first = members[0]
+        first = shared_input(members)
         for m in members[1:]:
-            if m.preprocessing != first.preprocessing:
-                raise ValueError("members take different inputs (size or preprocessing)")
             if m.aus != first.aus:
                 raise ValueError(f"members give different AUs ({', '.join(first.aus)} against {', '.join(m.aus)})")
         if seeds is not None and len(seeds) != len(members):

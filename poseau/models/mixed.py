@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from poseau.constants import AUS
-from poseau.models.model import AUModel, IntensityModel
+from poseau.models.model import AUModel, IntensityModel, shared_input
 
 
 class MixedModel(IntensityModel):
@@ -29,10 +29,7 @@ class MixedModel(IntensityModel):
             for i in chosen:
                 if not 0 <= i < len(members) or au not in members[i].aus:
                     raise ValueError(f"{au} is not an output of member {i}")
-        first = members[0]
-        for m in members[1:]:
-            if m.preprocessing != first.preprocessing:
-                raise ValueError("members take different inputs (size or preprocessing); mix models of one store")
+        first = shared_input(members, "; mix models of one store")
         used = sorted({i for chosen in pick.values() for i in chosen})
         self.members = nn.ModuleList(members[i] for i in used)
         self.pick = {au: tuple(used.index(i) for i in pick[au]) for au in AUS if au in pick}

@@ -70,6 +70,15 @@ class IntensityModel(nn.Module):
         return intensity.cpu().numpy(), None if pose is None else pose.cpu().numpy()
 
 
+def shared_input(members: list[IntensityModel], hint: str = "") -> IntensityModel:
+    """The first of ``members``, after checking that every one takes the same input (the same preprocessing,
+    so the same size); a ValueError naming ``hint`` (what to do instead) otherwise."""
+    first = members[0]
+    if any(m.preprocessing != first.preprocessing for m in members[1:]):
+        raise ValueError(f"members take different inputs (size or preprocessing){hint}")
+    return first
+
+
 class AUModel(IntensityModel):
     def __init__(self, config: ModelConfig, *, preprocessing: Preprocessing | None = None,
                  weights: str | os.PathLike | None = None, progress: bool = True):
