@@ -44,10 +44,11 @@ def _image(root: Path, path: Path, caption: str) -> dict:
 def _selection_text(selection: dict) -> str:
     chosen = selection["chosen"]
     if selection.get("rule") == "mean":
-        return (f"Mixed model: each AU the mean of {', '.join(selection['icc'])} (their ICC on the "
-                f"{selection['partition']} partition: " + "; ".join(
-                    f"{au}: " + ", ".join("n/a" if selection["icc"][n][au] is None else f"{selection['icc'][n][au]:.3f}"
-                                          for n in names) for au, names in chosen.items()) + ").")
+        icc = selection["icc"]
+        parts = [f"{au}: " + ", ".join("n/a" if icc[n][au] is None else f"{icc[n][au]:.3f}" for n in names)
+                 for au, names in chosen.items()]
+        return (f"Mixed model: each AU the mean of {', '.join(icc)} (their ICC on the {selection['partition']} "
+                f"partition: {'; '.join(parts)}).")
     parts = [f"{au}: {name} ({selection['icc'][name][au]:.3f})" if selection["icc"][name][au] is not None
              else f"{au}: {name}" for au, name in chosen.items()]
     return (f"Mixed model: each AU from the candidate with the higher ICC on the {selection['partition']} "

@@ -57,14 +57,14 @@ def mix(evaluations: list[Evaluation], out: str | os.PathLike, *, rule: str = "b
     selection = {"partition": evaluations[0].partition, "store": evaluations[0].store,
                  "median_width": evaluations[0].median, "candidates": {ev.name: ev.model for ev in evaluations},
                  "icc": iccs, "rule": rule, "chosen": chosen}
-    pick = {au: names.index(c) if isinstance(c, str) else [names.index(n) for n in c] for au, c in chosen.items()}
+    takes = {au: [c] if isinstance(c, str) else c for au, c in chosen.items()}  # AU -> the candidates it averages
+    pick = {au: [names.index(n) for n in ns] for au, ns in takes.items()}
     try:
         model = MixedModel(members, pick, selection)
     except ValueError as exc:
         raise PoseauError(f"cannot mix {', '.join(ev.model for ev in evaluations)}: {exc}") from None
     save_atomic(mixed_record(model), out)
-    log.info("mixed model %s: %s", out, ", ".join(f"{au} from {c if isinstance(c, str) else ' and '.join(c)}"
-                                                  for au, c in chosen.items()))
+    log.info("mixed model %s: %s", out, ", ".join(f"{au} from {' and '.join(ns)}" for au, ns in takes.items()))
     return Path(out)
 
 
