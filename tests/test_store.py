@@ -1,6 +1,8 @@
 """`prepare`: the frame store's counts, labels and pixels, resuming, options and bad input."""
 
+import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 
@@ -158,6 +160,22 @@ def test_prepare_refuses_another_config_and_reuses_a_finished_store(small_datase
                           str(small_dataset), "--out", str(tmp_path / "st"), "--size", "48"],
                          capture_output=True, text=True)
     assert run.returncode == 2 and "another config" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_store_moved_with_its_dataset_is_reused_and_another_dataset_is_refused(small_dataset, tmp_path):
+    shutil.copytree(small_dataset, tmp_path / "run" / "data")
+    config = PrepareConfig(dataset="fera2017", root=str(tmp_path / "run" / "data"), size=32, views=(6,))
+    first = prepare(config, tmp_path / "run" / "store", workers=1, progress=False)
+    (tmp_path / "run").rename(tmp_path / "moved")
+    moved = dataclasses.replace(config, root=str(tmp_path / "moved" / "data"))
+    mtime = (tmp_path / "moved" / "store" / "frames.npy").stat().st_mtime_ns
+    again = prepare(moved, tmp_path / "moved" / "store", workers=1, progress=False)
+    assert len(again) == len(first) and (again.path / "frames.npy").stat().st_mtime_ns == mtime
+    sequence = sorted((tmp_path / "moved" / "data").glob("FERA17_*_MV/*.mp4"))[0].name.rsplit("_", 1)[0]
+    for path in (tmp_path / "moved" / "data").glob(f"*/{sequence}*"):  # the same options, one sequence fewer
+        path.unlink()
+    with pytest.raises(PoseauError, match="another config or dataset"):
+        prepare(moved, tmp_path / "moved" / "store", workers=1, progress=False)
 
 
 def test_unreadable_image_stops_or_is_skipped_and_listed(tmp_path):

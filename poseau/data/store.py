@@ -193,12 +193,15 @@ def plan_units(config: PrepareConfig, full: pd.DataFrame, index: pd.DataFrame) -
 
 
 def _same_plan(recorded: dict, plan: dict) -> bool:
-    """Whether a recorded plan is ``plan``; options added since it was recorded count as their defaults."""
+    """Whether a recorded plan is ``plan``; options added since it was recorded count as their defaults. The
+    dataset's folder may have moved (a run folder moved whole): its index, whose paths are relative to that
+    folder, and every other option must be the same."""
     try:
         config = from_dict(PrepareConfig, recorded.get("config", {}))
     except (PoseauError, TypeError):
         return False
-    return to_dict(config) == plan["config"] and recorded.get("index_sha256") == plan["index_sha256"]
+    return ({**to_dict(config), "root": None} == {**plan["config"], "root": None}
+            and recorded.get("index_sha256") == plan["index_sha256"])
 
 
 def _index_hash(index: pd.DataFrame) -> str:
