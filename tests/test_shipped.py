@@ -1,6 +1,8 @@
 """Shipped models by name, half-precision model files, the thinned head, agreement with a reference tool's
 CSV, and `poseau models`."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -140,8 +142,11 @@ def test_each_shipped_cards_recipe_line_runs_as_printed(name):
         pytest.skip("not shipped yet")
     recipe = next(line for line in model.card.read_text().splitlines() if line.startswith("poseau pretrain "))
     parsed = from_options(PretrainConfig, build_parser().parse_args(shlex.split(recipe)[1:]))
-    made = from_dict(PretrainConfig, {k: v for k, v in model.scores()["recipe"].items() if k != "config"})
+    recorded = {k: v for k, v in model.scores()["recipe"].items() if k != "config"}
+    assert set(recorded) == {f.name for f in dataclasses.fields(PretrainConfig)}  # a new default changes no recipe
+    made = from_dict(PretrainConfig, recorded)
     assert parsed == made and parsed.name == name
+    assert [option for option in shlex.split(recipe) if option.startswith("--mix")] == ["--mix"], recipe
 
 
 @needs_media
