@@ -35,26 +35,26 @@ def run_row(folder: Path, scores: dict) -> dict:
     real = scores.get("real")
     if not real:
         raise SystemExit(f"{folder}: its recipe ran without --media, so it has no real-face scores")
-    return {"run": str(folder), "seed": scores["recipe"]["seed"], **{au: r for au, r in real["aus"].items()},
+    return {"run": str(folder), "seed": scores["recipe"]["seed"], **real["aus"],
             "pooled": real["mean"], "within": real.get("within_mean"),
             "held-out ICC": scores["synthetic_holdout"]["icc"], "neutral": scores["neutral"]["mean"]}
 
 
-def recipe_key(scores: dict) -> str:
+def recipe_options(scores: dict) -> dict:
     """What tells recipes apart: every option but the seed and the name."""
-    recipe = {k: v for k, v in scores["recipe"].items() if k not in (*SEED_ONLY, "config")}
-    return json.dumps(recipe, sort_keys=True)
+    return {k: v for k, v in scores["recipe"].items() if k not in (*SEED_ONLY, "config")}
 
 
-def compare(folders: list[Path]) -> pd.DataFrame:
-    """One row per run, then per recipe its seeds' mean and standard deviation; recipes in order of first run."""
-    runs, keys = [], []
-    for folder in folders:
-        scores = scores_of(folder)
-        runs.append(run_row(folder, scores))
-        keys.append(recipe_key(scores))
-    table = pd.DataFrame(runs)
-    table.insert(0, "recipe", [f"recipe {sorted(set(keys), key=keys.index).index(k) + 1}" for k in keys])
+def compare(runs: dict[Path, dict]) -> tuple[pd.DataFrame, dict[str, dict]]:
+    """From {folder: its scores}: one row per run, then per recipe its seeds' mean and standard deviation
+    (recipes numbered in order of their first run); and per recipe, the options in which it differs from the
+    first."""
+    options = [recipe_options(s) for s in runs.values()]
+    keys = [json.dumps(o, sort_keys=True) for o in options]
+    recipes = dict(zip(keys, options, strict=True))
+    number = {key: f"recipe {i + 1}" for i, key in enumerate(recipes)}
+    table = pd.DataFrame([run_row(folder, s) for folder, s in runs.items()])
+    table.insert(0, "recipe", [number[key] for key in keys])
     numbers = table.columns[3:]
     rows = []
     for recipe, group in table.groupby("recipe", sort=False):
@@ -63,18 +63,9 @@ def compare(folders: list[Path]) -> pd.DataFrame:
             continue
         for what, values in (("mean", group[numbers].mean()), ("sd", group[numbers].std(ddof=1))):
             rows.append(pd.DataFrame([{"recipe": recipe, "run": f"{what} of {len(group)} seeds", **values}]))
-    return pd.concat(rows, ignore_index=True)
-
-
-def differences(folders: list[Path]) -> dict[str, dict]:
-    """Per recipe, the options in which it differs from the first recipe."""
-    first, seen = None, {}
-    for folder in folders:
-        recipe = json.loads(recipe_key(scores_of(folder)))
-        first = first or recipe
-        seen.setdefault(json.dumps(recipe, sort_keys=True),
-                        {k: v for k, v in recipe.items() if first.get(k) != v})
-    return {f"recipe {i + 1}": d for i, d in enumerate(seen.values())}
+    first = next(iter(recipes.values()))
+    differ = {number[key]: {k: v for k, v in o.items() if first.get(k) != v} for key, o in recipes.items()}
+    return pd.concat(rows, ignore_index=True), differ
 
 
 def main() -> None:
@@ -82,8 +73,8 @@ def main() -> None:
     parser.add_argument("out", nargs="+", type=Path)
     parser.add_argument("--csv", help="write the table here too")
     args = parser.parse_args()
-    table = compare(args.out)
-    for recipe, options in differences(args.out).items():
+    table, differ = compare({folder: scores_of(folder) for folder in args.out})
+    for recipe, options in differ.items():
         print(f"{recipe}: " + (", ".join(f"{k} {v}" for k, v in options.items()) or "the first"))
     with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 250,
                            "display.max_columns", 20, "display.max_colwidth", 40):
